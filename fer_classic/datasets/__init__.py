@@ -1,0 +1,1 @@
+"""FER2013 readers (CSV and image-folder layouts, cached) and synthetic faces."""

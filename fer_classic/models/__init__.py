@@ -1,0 +1,1 @@
+"""Classifiers and kernels: local learning and histogram kernels for SVMs."""
