@@ -1,0 +1,132 @@
+"""``python -m fer_classic.bench``: run the baseline pipelines, write the table.
+
+This module only parses arguments and calls the library
+(:func:`fer_classic.runner.run_benchmark`). Run with ``--help`` for the options.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+from . import __version__
+
+EPILOG = """\
+data: --data PATH (or the FER2013_PATH environment variable) names fer2013.csv,
+icml_face_data.csv, the image-folder release (train/ and test/) or a folder
+holding one of them. With neither, the bench runs on synthetic faces and says so.
+
+examples:
+  python -m fer_classic.bench                                  # synthetic, all pipelines
+  python -m fer_classic.bench --data ~/fer2013 --quick         # a fast look at real data
+  python -m fer_classic.bench --data ~/fer2013 --pipelines hog-linearsvm hog-rbfsvm
+"""
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1 and value != -1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or -1, got {value}")
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"seed must be in 0 .. 2**32 - 1, got {value}")
+    return value
+
+
+def build_parser():
+    """The command-line parser (exposed for tests and docs)."""
+    p = argparse.ArgumentParser(
+        prog="python -m fer_classic.bench",
+        description="Score fer_classic's named pipelines with the FER2013 challenge protocol "
+                    "(grid search on PublicTest, accuracy on PrivateTest).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", metavar="PATH",
+                   help="FER2013 CSV or image folder (default: $FER2013_PATH, else synthetic)")
+    p.add_argument("--synthetic", action="store_true",
+                   help="use synthetic faces even if FER2013_PATH is set")
+    p.add_argument("--pipelines", nargs="+", metavar="NAME",
+                   help="pipelines to run (default: all; see --list)")
+    p.add_argument("--list", action="store_true", help="list the pipelines and exit")
+    p.add_argument("--out", default="bench-out", metavar="DIR",
+                   help="output directory (default: %(default)s)")
+    p.add_argument("--n-jobs", type=_positive_int, default=1, metavar="N",
+                   help="grid candidates fitted in parallel (-1: all cores; default 1)")
+    p.add_argument("--quick", action="store_true",
+                   help="subsample Training and use small grids, for a fast look")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    p.add_argument("--resume", action="store_true",
+                   help="skip pipelines already finished in --out with the same settings")
+    p.add_argument("--no-cache", action="store_true", help="do not cache features on disk")
+    p.add_argument("--save-models", metavar="DIR",
+                   help="save each fitted pipeline (joblib + metadata) into DIR")
+    p.add_argument("--version", action="version", version=f"fer_classic {__version__}")
+    return p
+
+
+def main(argv=None):
+    """Entry point; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    from .registry import REGISTRY
+
+    if args.list:
+        width = max(len(n) for n in REGISTRY)
+        for spec in REGISTRY.values():
+            print(f"{spec.name:<{width}}  {spec.description}")
+        return 0
+    names = args.pipelines or list(REGISTRY)
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        parser.error(f"unknown pipeline(s) {', '.join(unknown)}; "
+                     f"choose from: {', '.join(REGISTRY)}")
+
+    from .datasets import FER2013FormatError, get_cache_dir, load_fer2013, make_synthetic_faces
+    from .runner import BenchmarkError, run_benchmark
+
+    path = None if args.synthetic else (args.data or os.environ.get("FER2013_PATH"))
+    try:
+        if path:
+            data = load_fer2013(path)
+        else:
+            data = make_synthetic_faces(n_per_class=200, random_state=args.seed)
+    except (FER2013FormatError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    t0 = time.perf_counter()
+    try:
+        records = run_benchmark(
+            names, data, args.out, quick=args.quick, seed=args.seed, n_jobs=args.n_jobs,
+            resume=args.resume,
+            cache_dir=None if args.no_cache else get_cache_dir() / "features",
+            save_models=args.save_models,
+        )
+        code = 0
+    except BenchmarkError as exc:
+        print(f"error: some pipelines failed: {exc}", file=sys.stderr)
+        records, code = None, 1
+    except KeyboardInterrupt:
+        print("interrupted: finished pipelines are in "
+              f"{args.out}/runs; re-run with --resume to continue", file=sys.stderr)
+        return 130
+    if records is not None or os.path.exists(os.path.join(args.out, "results.md")):
+        with open(os.path.join(args.out, "results.md")) as f:
+            print(f.read())
+    print(f"wrote {args.out}/results.{{csv,json,md}}, {args.out}/confusion/*.png "
+          f"in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

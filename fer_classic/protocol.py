@@ -1,0 +1,292 @@
+"""The FER2013 challenge protocol: search on PublicTest, report PrivateTest.
+
+The 2013 challenge gave its entrants the Training split to fit on and the
+PublicTest split as a public leaderboard; the final ranking used PrivateTest.
+:func:`run_protocol` follows that protocol for any scikit-learn pipeline:
+
+1. every candidate of the parameter grid is fitted on Training and scored on
+   PublicTest (one held-out fold, as ``GridSearchCV`` with a
+   ``PredefinedSplit`` would do);
+2. the best candidate -- already fitted on Training, so no refit is needed --
+   is scored once on PublicTest and PrivateTest.
+
+Feature extraction is the expensive, shared part of most grids, so the
+pipeline is split in two: every step but the last is the *feature* part,
+the last step is the *classifier*. Candidates that share their feature
+parameters share one feature extraction, which is cached on disk
+(:class:`joblib.Memory`) under a key made of the data fingerprint and the
+feature parameters, so a re-run with another classifier does not recompute it.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from joblib import Memory, Parallel, delayed
+from sklearn.base import clone
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
+from sklearn.model_selection import ParameterGrid
+from sklearn.pipeline import Pipeline
+
+from . import EMOTIONS, SPLITS
+from .utils.progress import log, progress
+
+__all__ = ["ProtocolResult", "score_predictions", "run_protocol", "split_params"]
+
+
+def score_predictions(y_true, y_pred, *, n_classes=len(EMOTIONS)):
+    """Accuracy, macro-F1, per-class recall and confusion matrix.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,)
+        True and predicted labels in ``0 .. n_classes - 1``.
+    n_classes : int, default=7
+        Number of classes; every class gets a row and column in the
+        confusion matrix even when absent from ``y_true``.
+
+    Returns
+    -------
+    scores : dict
+        ``accuracy`` and ``macro_f1`` (floats in [0, 1]), ``per_class_recall``
+        (list of floats, ``None`` for a class absent from ``y_true``) and
+        ``confusion`` (list of lists of int, rows are true labels).
+
+    Examples
+    --------
+    >>> s = score_predictions([0, 1, 1], [0, 1, 0], n_classes=2)
+    >>> round(s["accuracy"], 3), s["confusion"]
+    (0.667, [[1, 0], [1, 1]])
+    """
+    labels = np.arange(n_classes)
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    present = np.isin(labels, y_true)
+    recall = recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(
+            f1_score(y_true, y_pred, labels=labels[present], average="macro", zero_division=0)
+        ),
+        "per_class_recall": [float(r) if p else None for r, p in zip(recall, present)],
+        "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def split_params(params, classifier_name):
+    """Split grid parameters into (feature params, classifier params).
+
+    Parameters whose name starts with ``"<classifier_name>__"`` belong to the
+    last pipeline step; all others configure the feature steps.
+
+    Examples
+    --------
+    >>> split_params({"hog__orientations": 9, "svm__C": 1.0}, "svm")
+    ({'hog__orientations': 9}, {'svm__C': 1.0})
+    """
+    prefix = classifier_name + "__"
+    feat = {k: v for k, v in params.items() if not k.startswith(prefix)}
+    clf = {k: v for k, v in params.items() if k.startswith(prefix)}
+    return feat, clf
+
+
+@dataclass
+class ProtocolResult:
+    """What :func:`run_protocol` measured for one pipeline.
+
+    Attributes
+    ----------
+    best_params : dict
+        Grid parameters of the candidate with the best PublicTest accuracy.
+    public, private : dict
+        :func:`score_predictions` of the best candidate on PublicTest and
+        PrivateTest.
+    search : list of dict
+        One entry per candidate: ``params``, ``public_accuracy``, ``fit_time``.
+    timings : dict
+        Seconds: ``features`` (feature fit + transform of the three splits
+        for the chosen feature parameters, as measured when they were
+        computed, also when they are read back from the cache),
+        ``fit`` (classifier fit of the best candidate), ``predict``
+        (classifier prediction on PrivateTest), ``search`` (whole search wall time).
+    n_train : int
+        Number of Training faces fitted on.
+    estimator : sklearn.pipeline.Pipeline
+        The best pipeline, fitted on Training, ready for ``predict`` on faces.
+    """
+
+    best_params: dict
+    public: dict
+    private: dict
+    search: list
+    timings: dict
+    n_train: int
+    estimator: Pipeline = field(repr=False)
+
+
+def _fit_transform_features(features, data_key, splits):
+    """Fit the feature steps on Training and transform the three splits.
+
+    ``data_key`` identifies ``splits`` for the cache (hashing the arrays
+    themselves would cost more than reading the cache).
+    """
+    del data_key  # only used as part of the cache key
+    t0 = time.perf_counter()
+    X_train, y_train = splits[0]
+    if len(features.steps):
+        F_train = features.fit_transform(X_train, y_train)
+        F_other = [features.transform(X) for X, _ in splits[1:]]
+    else:
+        F_train, F_other = X_train, [X for X, _ in splits[1:]]
+    return features, [F_train, *F_other], time.perf_counter() - t0
+
+
+def _fit_score(classifier, params, F_train, y_train, F_public, y_public):
+    est = clone(classifier).set_params(**params)
+    t0 = time.perf_counter()
+    est.fit(F_train, y_train)
+    fit_time = time.perf_counter() - t0
+    acc = float(accuracy_score(y_public, est.predict(F_public)))
+    return est, acc, fit_time
+
+
+def run_protocol(
+    pipeline,
+    param_grid,
+    splits,
+    *,
+    data_key=None,
+    memory=None,
+    n_jobs=None,
+    verbose=True,
+    name=None,
+):
+    """Grid-search a pipeline on Training/PublicTest and score on PrivateTest.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        Feature steps followed by a classifier as the last step.
+    param_grid : dict or list of dict
+        Grid over pipeline parameters (``"<step>__<param>"``), as for
+        :class:`~sklearn.model_selection.GridSearchCV`. An empty dict means
+        a single candidate with the pipeline's own parameters.
+    splits : dict
+        ``{"Training": (X, y), "PublicTest": (X, y), "PrivateTest": (X, y)}``.
+    data_key : str, optional
+        A fingerprint of ``splits`` (see ``FER2013.fingerprint``). Features
+        are cached on disk only when both ``data_key`` and ``memory`` are given.
+    memory : str, pathlib.Path or joblib.Memory, optional
+        Where to cache feature matrices.
+    n_jobs : int, optional
+        Candidates fitted in parallel (joblib semantics).
+    verbose : bool, default=True
+        Print progress.
+    name : str, optional
+        Label used in progress messages.
+
+    Returns
+    -------
+    result : ProtocolResult
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from fer_classic.datasets import make_synthetic_faces
+    >>> data = make_synthetic_faces(n_per_class=20, random_state=0)
+    >>> splits = {s: data.get_split(s) for s in ("Training", "PublicTest", "PrivateTest")}
+    >>> splits = {s: (X.reshape(len(X), -1) / 255.0, y) for s, (X, y) in splits.items()}
+    >>> pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=200))
+    >>> res = run_protocol(pipe, {"logisticregression__C": [0.1, 1.0]}, splits, verbose=False)
+    >>> sorted(res.best_params)
+    ['logisticregression__C']
+    """
+    missing = [s for s in SPLITS if s not in splits]
+    if missing:
+        raise ValueError(f"splits is missing {missing}; expected keys {list(SPLITS)}.")
+    if not isinstance(pipeline, Pipeline):
+        raise TypeError(f"pipeline must be a sklearn Pipeline; got {type(pipeline).__name__}.")
+    name = name or "pipeline"
+    clf_name, classifier = pipeline.steps[-1]
+    features = Pipeline(clone(pipeline).steps[:-1]) if len(pipeline.steps) > 1 else None
+    candidates = list(ParameterGrid(param_grid if param_grid else {}))
+    ordered = [splits[s] for s in SPLITS]
+    y_train, y_public, y_private = (y for _, y in ordered)
+
+    if isinstance(memory, Memory):
+        mem = memory
+    elif memory is not None and data_key is not None:
+        mem = Memory(location=str(memory), verbose=0)
+    else:
+        mem = None
+
+    # Group candidates by their feature parameters: one extraction per group.
+    groups = {}
+    for params in candidates:
+        feat, clf = split_params(params, clf_name)
+        groups.setdefault(repr(sorted(feat.items())), (feat, []))[1].append((params, clf))
+
+    t_search = time.perf_counter()
+    search, best = [], None
+    for g, (feat_params, members) in enumerate(groups.values()):
+        if features is not None:
+            feats = clone(features).set_params(**feat_params)
+            compute = _fit_transform_features
+            if mem is not None:
+                compute = mem.cache(_fit_transform_features, ignore=["splits"])
+            if verbose:
+                log(f"[{name}] features {g + 1}/{len(groups)} "
+                    f"{feat_params or ''} on {sum(len(X) for X, _ in ordered)} faces")
+            fitted, (F_train, F_public, F_private), feat_time = compute(
+                feats, data_key, ordered
+            )
+        else:
+            fitted = None
+            (F_train, _), (F_public, _), (F_private, _) = ordered
+            feat_time = 0.0
+        if verbose:
+            log(f"[{name}] fitting {len(members)} candidate(s) on {F_train.shape} features")
+        jobs = (
+            delayed(_fit_score)(
+                classifier,
+                {k[len(clf_name) + 2:]: v for k, v in clf.items()},
+                F_train, y_train, F_public, y_public,
+            )
+            for _, clf in members
+        )
+        outs = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+        for (params, _), (est, acc, fit_time) in zip(
+            members, progress(outs, total=len(members), desc=name, disable=not verbose)
+        ):
+            search.append({"params": params, "public_accuracy": acc, "fit_time": fit_time})
+            if best is None or acc > best["acc"]:
+                best = {"acc": acc, "params": params, "est": est, "fit_time": fit_time,
+                        "features": fitted, "feat_time": feat_time,
+                        "F_public": F_public, "F_private": F_private}
+    search_time = time.perf_counter() - t_search
+
+    est = best["est"]
+    pred_public = est.predict(best["F_public"])
+    t0 = time.perf_counter()
+    pred_private = est.predict(best["F_private"])
+    predict_time = time.perf_counter() - t0
+    steps = (list(best["features"].steps) if best["features"] is not None else []) + [
+        (clf_name, est)
+    ]
+    result = ProtocolResult(
+        best_params=best["params"],
+        public=score_predictions(y_public, pred_public),
+        private=score_predictions(y_private, pred_private),
+        search=search,
+        timings={"features": best["feat_time"], "fit": best["fit_time"],
+                 "predict": predict_time, "search": search_time},
+        n_train=len(y_train),
+        estimator=Pipeline(steps),
+    )
+    if verbose:
+        log(f"[{name}] best {result.best_params}: PublicTest "
+            f"{100 * result.public['accuracy']:.2f} %, PrivateTest "
+            f"{100 * result.private['accuracy']:.2f} %")
+    return result

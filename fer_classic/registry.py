@@ -1,0 +1,260 @@
+"""Named pipelines, their grids and the published figures they stand beside.
+
+A :class:`PipelineSpec` is data: a name, a factory that builds an unfitted
+scikit-learn :class:`~sklearn.pipeline.Pipeline`, the grid searched on
+PublicTest, a smaller grid for ``--quick`` runs, and optionally the
+published FER2013 figure that the pipeline reproduces. The bench runs specs
+from :data:`REGISTRY`; users add their own with :func:`register`.
+
+Examples
+--------
+>>> from sklearn.pipeline import Pipeline
+>>> from sklearn.linear_model import LogisticRegression
+>>> from fer_classic.features import HOG
+>>> from fer_classic.registry import PipelineSpec, register, get_spec, unregister
+>>> spec = register(PipelineSpec(
+...     name="my-hog-logreg",
+...     build=lambda random_state: Pipeline(
+...         [("hog", HOG()), ("clf", LogisticRegression(max_iter=500))]),
+...     grid={"clf__C": [0.1, 1.0]},
+...     description="HOG + logistic regression"))
+>>> get_spec("my-hog-logreg").grid
+{'clf__C': [0.1, 1.0]}
+>>> unregister("my-hog-logreg")
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.svm import SVC, LinearSVC
+
+from .features import HOG, LBP, Pixels
+
+__all__ = [
+    "Published",
+    "PipelineSpec",
+    "PUBLISHED",
+    "REGISTRY",
+    "register",
+    "unregister",
+    "get_spec",
+    "list_specs",
+]
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published FER2013 PrivateTest accuracy (percent) and its source."""
+
+    accuracy: float
+    source: str
+    note: str = ""
+
+
+#: Reference points quoted in every results table (PrivateTest accuracy, %).
+PUBLISHED = {
+    "tang2013": Published(
+        71.162, "Tang 2013 (challenge winner)", "CNN with a linear SVM loss"),
+    "ionescu2013": Published(
+        67.484, "Ionescu, Popescu & Grozea 2013 (4th place)",
+        "dense SIFT bag of visual words + local learning, no neural network"),
+    "human": Published(
+        65.0, "Goodfellow et al. 2013", "human accuracy, estimated at 65 +/- 5 %"),
+    "bergstra2013": Published(
+        60.0, "Bergstra & Cox 2013", "'null model' baseline of the challenge paper"),
+}
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """A named pipeline of the bench.
+
+    Parameters
+    ----------
+    name : str
+        Unique name, e.g. ``"hog-linearsvm"``.
+    build : callable
+        ``build(random_state) -> Pipeline``; the last step is the classifier.
+    grid : dict or list of dict
+        Parameter grid searched on PublicTest (full runs).
+    quick_grid : dict or list of dict, optional
+        Smaller grid for ``--quick`` runs; defaults to the first value of
+        every entry of ``grid``.
+    description : str
+        One line for ``--list`` and the results table.
+    published : str, optional
+        Key into :data:`PUBLISHED` of the figure this pipeline reproduces.
+    tags : tuple of str
+        Free-form labels (``"baseline"``, ``"sift"``, ...).
+    """
+
+    name: str
+    build: Callable
+    grid: object = field(default_factory=dict)
+    quick_grid: Optional[object] = None
+    description: str = ""
+    published: Optional[str] = None
+    tags: tuple = ()
+
+    def get_grid(self, quick=False):
+        """The grid for a full run, or the quick grid when ``quick``."""
+        if not quick:
+            return self.grid
+        if self.quick_grid is not None:
+            return self.quick_grid
+        grids = self.grid if isinstance(self.grid, list) else [self.grid]
+        return {k: list(v)[:1] for k, v in grids[0].items()} if grids else {}
+
+
+REGISTRY = {}
+
+
+def register(spec, *, overwrite=False):
+    """Add ``spec`` to :data:`REGISTRY` and return it.
+
+    Raises ValueError if the name is taken (unless ``overwrite``) or the
+    published key is unknown.
+    """
+    if not isinstance(spec, PipelineSpec):
+        raise TypeError(f"register() takes a PipelineSpec; got {type(spec).__name__}.")
+    if spec.name in REGISTRY and not overwrite:
+        raise ValueError(f"a pipeline named {spec.name!r} is already registered; "
+                         "pass overwrite=True to replace it.")
+    if spec.published is not None and spec.published not in PUBLISHED:
+        raise ValueError(f"unknown published figure {spec.published!r}; "
+                         f"known: {sorted(PUBLISHED)}.")
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def unregister(name):
+    """Remove a pipeline from :data:`REGISTRY`."""
+    REGISTRY.pop(name, None)
+
+
+def get_spec(name):
+    """Return the registered :class:`PipelineSpec` called ``name``."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"no pipeline named {name!r}; registered: "
+                       f"{', '.join(sorted(REGISTRY))}.") from None
+
+
+def list_specs(tags=None):
+    """Registered specs in registration order, optionally only those with a tag."""
+    specs = list(REGISTRY.values())
+    if tags:
+        specs = [s for s in specs if set(tags) & set(s.tags)]
+    return specs
+
+
+# --------------------------------------------------------------------------
+# The built-in pipelines. Each factory only builds; grids live beside it.
+
+def _linear_svm(random_state):
+    # Primal liblinear: n_samples (28,709) >> n_features, where the dual is slow.
+    return LinearSVC(dual=False, tol=1e-3, random_state=random_state)
+
+
+def _sqrt():
+    # Hellinger map: square roots of histograms make a linear kernel behave
+    # like the Bhattacharyya kernel, the usual cheap fix for histogram features.
+    return FunctionTransformer(_safe_sqrt, feature_names_out="one-to-one")
+
+
+def _safe_sqrt(X):
+    return np.sqrt(np.maximum(X, 0))
+
+
+register(PipelineSpec(
+    name="pixels-linearsvm",
+    build=lambda rs: Pipeline([
+        ("pixels", Pixels(equalize=True)),
+        ("scale", StandardScaler()),
+        ("svm", _linear_svm(rs)),
+    ]),
+    grid={"svm__C": [1e-4, 1e-3, 1e-2]},
+    quick_grid={"svm__C": [1e-3]},
+    description="histogram-equalised raw pixels, standardised, linear SVM",
+    tags=("baseline",),
+))
+
+register(PipelineSpec(
+    name="hog-linearsvm",
+    build=lambda rs: Pipeline([
+        ("hog", HOG(orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2))),
+        ("scale", StandardScaler()),
+        ("svm", _linear_svm(rs)),
+    ]),
+    grid={"hog__pixels_per_cell": [(6, 6), (8, 8)], "svm__C": [1e-3, 1e-2]},
+    quick_grid={"svm__C": [1e-2]},
+    description="HOG (9 orientations, 2x2-cell blocks), standardised, linear SVM",
+    tags=("baseline",),
+))
+
+register(PipelineSpec(
+    name="hog-rbfsvm",
+    build=lambda rs: Pipeline([
+        ("hog", HOG(orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2))),
+        ("pca", PCA(n_components=200, whiten=True, random_state=rs)),
+        ("svm", SVC(kernel="rbf", C=10.0, gamma="scale", cache_size=1000,
+                    random_state=rs)),
+    ]),
+    grid={"svm__C": [3.0, 10.0]},
+    quick_grid={"svm__C": [10.0]},
+    description="HOG, PCA to 200 whitened components, RBF SVM",
+    tags=("baseline",),
+))
+
+register(PipelineSpec(
+    name="lbp-linearsvm",
+    build=lambda rs: Pipeline([
+        ("lbp", LBP(P=8, R=1.0, method="uniform", grid_shape=(6, 6))),
+        ("sqrt", _sqrt()),
+        ("scale", StandardScaler()),
+        ("svm", _linear_svm(rs)),
+    ]),
+    grid={"svm__C": [1e-3, 1e-2, 1e-1]},
+    quick_grid={"svm__C": [1e-2]},
+    description="uniform LBP(8, 1) histograms on a 6x6 grid, square-rooted, linear SVM",
+    tags=("baseline",),
+))
+
+register(PipelineSpec(
+    name="lbp-randomforest",
+    build=lambda rs: Pipeline([
+        ("lbp", LBP(P=8, R=1.0, method="uniform", grid_shape=(6, 6))),
+        ("forest", RandomForestClassifier(n_estimators=300, max_features="sqrt",
+                                          min_samples_leaf=1, n_jobs=1,
+                                          random_state=rs)),
+    ]),
+    grid={"forest__max_features": ["sqrt", 0.1]},
+    quick_grid={"forest__n_estimators": [100]},
+    description="uniform LBP(8, 1) histograms on a 6x6 grid, random forest (300 trees)",
+    tags=("baseline",),
+))
+
+register(PipelineSpec(
+    name="hog+lbp-linearsvm",
+    build=lambda rs: Pipeline([
+        ("features", FeatureUnion([
+            ("hog", HOG(orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2))),
+            ("lbp", Pipeline([
+                ("lbp", LBP(P=8, R=1.0, method="uniform", grid_shape=(6, 6))),
+                ("sqrt", _sqrt()),
+            ])),
+        ])),
+        ("scale", StandardScaler()),
+        ("svm", _linear_svm(rs)),
+    ]),
+    grid={"svm__C": [1e-3, 1e-2]},
+    quick_grid={"svm__C": [1e-3]},
+    description="HOG and square-rooted LBP histograms side by side, linear SVM",
+    tags=("baseline", "fusion"),
+))

@@ -1,0 +1,239 @@
+"""Results tables (CSV, JSON, Markdown) and plots (confusion matrices, accuracy bars).
+
+Every writer goes through :func:`atomic_write`: a file either holds its
+complete new content or its previous one, never half of it.
+"""
+
+import json
+import math
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import EMOTIONS
+from .registry import PUBLISHED
+
+__all__ = [
+    "atomic_write",
+    "write_json",
+    "results_frame",
+    "markdown_table",
+    "write_tables",
+    "plot_confusion",
+    "plot_accuracies",
+]
+
+#: Keys of a run record that change from run to run of the same command.
+TIMING_KEYS = ("timings", "search_fit_times", "finished_at", "wall_time")
+
+
+@contextmanager
+def atomic_write(path, mode="w", **kwargs):
+    """Open a temporary file next to ``path``; move it over ``path`` on success.
+
+    On an exception the temporary file is removed and ``path`` is untouched.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> with atomic_write(p) as f:
+    ...     _ = f.write("done")
+    >>> p.read_text()
+    'done'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **kwargs) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    return repr(obj)
+
+
+def write_json(obj, path):
+    """Write ``obj`` as indented JSON, atomically (non-JSON values as ``repr``)."""
+    with atomic_write(path) as f:
+        json.dump(_jsonable(obj), f, indent=2, allow_nan=False)
+        f.write("\n")
+
+
+def _short(name):
+    return name[:3] if name != "Disgust" else "Dis"
+
+
+def results_frame(records):
+    """One row per run record: the flat table behind ``results.csv``.
+
+    Parameters
+    ----------
+    records : list of dict
+        Run records as written by :func:`fer_classic.runner.run_benchmark`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    rows = []
+    for r in records:
+        pub = PUBLISHED.get(r.get("published") or "")
+        row = {
+            "pipeline": r["name"],
+            "private_accuracy": r["private"]["accuracy"],
+            "public_accuracy": r["public"]["accuracy"],
+            "private_macro_f1": r["private"]["macro_f1"],
+        }
+        for label, rec in zip(EMOTIONS, r["private"]["per_class_recall"]):
+            row[f"recall_{label.lower()}"] = rec
+        row.update({
+            "best_params": json.dumps(_jsonable(r["best_params"]), sort_keys=True),
+            "n_train": r["n_train"],
+            "features_s": r["timings"]["features"],
+            "fit_s": r["timings"]["fit"],
+            "predict_s": r["timings"]["predict"],
+            "search_s": r["timings"]["search"],
+            "published_accuracy": pub.accuracy / 100 if pub else None,
+            "published_source": pub.source if pub else None,
+        })
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _pct(x):
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.2f}"
+
+
+def markdown_table(records, *, dataset=None):
+    """The baseline table in Markdown, with the published reference points.
+
+    Parameters
+    ----------
+    records : list of dict
+        Run records.
+    dataset : dict, optional
+        The ``dataset`` entry of the records (source, path, counts); a
+        synthetic data set gets a warning banner.
+    """
+    lines = []
+    if dataset and dataset.get("source") == "synthetic":
+        lines += [
+            "> **SYNTHETIC DATA.** These numbers come from fer_classic's generated cartoon",
+            "> faces, not FER2013: they only show the pipelines run. They are not comparable",
+            "> with the published figures. Get FER2013 and pass `--data PATH` (see README).",
+            "",
+        ]
+    if dataset:
+        lines += [f"Data: {dataset.get('description', dataset.get('source'))}", ""]
+    head = (["Pipeline", "PrivateTest acc %", "PublicTest acc %", "macro-F1 %"]
+            + [f"{_short(e)} rec %" for e in EMOTIONS]
+            + ["Published %", "features s", "fit s", "predict s", "best params"])
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in records:
+        pub = PUBLISHED.get(r.get("published") or "")
+        cells = [f"`{r['name']}`", _pct(r["private"]["accuracy"]),
+                 _pct(r["public"]["accuracy"]), _pct(r["private"]["macro_f1"])]
+        cells += [_pct(x) for x in r["private"]["per_class_recall"]]
+        cells += [f"{pub.accuracy:.3f} ({pub.source})" if pub else "",
+                  f"{r['timings']['features']:.1f}", f"{r['timings']['fit']:.1f}",
+                  f"{r['timings']['predict']:.1f}",
+                  ", ".join(f"{k}={v}" for k, v in r["best_params"].items())]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Published FER2013 PrivateTest reference points:", ""]
+    lines += [f"- {p.accuracy:.3f} %: {p.source} ({p.note})" for p in
+              sorted(PUBLISHED.values(), key=lambda p: -p.accuracy)]
+    return "\n".join(lines) + "\n"
+
+
+def write_tables(records, out_dir, *, dataset=None):
+    """Write ``results.csv``, ``results.json`` and ``results.md`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    frame = results_frame(records)
+    with atomic_write(out_dir / "results.csv") as f:
+        frame.to_csv(f, index=False)
+    write_json({"dataset": dataset, "results": records}, out_dir / "results.json")
+    with atomic_write(out_dir / "results.md") as f:
+        f.write(markdown_table(records, dataset=dataset))
+    return frame
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_confusion(confusion, path, *, title=""):
+    """Save a row-normalised confusion matrix with counts as a PNG (atomically)."""
+    plt = _figure()
+    cm = np.asarray(confusion, dtype=float)
+    rates = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(6.4, 5.6), dpi=100)
+    im = ax.imshow(rates, vmin=0, vmax=1, cmap="Blues")
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(j, i, f"{rates[i, j]:.2f}\n({int(cm[i, j])})", ha="center", va="center",
+                    fontsize=7, color="white" if rates[i, j] > 0.5 else "black")
+    ax.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=45, ha="right")
+    ax.set_yticks(range(len(EMOTIONS)), EMOTIONS)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="recall")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_accuracies(records, path, *, title="PrivateTest accuracy"):
+    """Horizontal bars of PrivateTest accuracy, with published figures as lines."""
+    plt = _figure()
+    names = [r["name"] for r in records]
+    accs = [100 * r["private"]["accuracy"] for r in records]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) + 1.6), dpi=100)
+    ax.barh(names, accs, color="#4c72b0")
+    for y, a in enumerate(accs):
+        ax.text(a + 0.3, y, f"{a:.1f}", va="center", fontsize=8)
+    for p in PUBLISHED.values():
+        ax.axvline(p.accuracy, ls="--", lw=0.8, color="grey")
+        ax.text(p.accuracy, len(names) - 0.4, p.source.split(" (")[0].split(" 20")[0],
+                rotation=90, fontsize=6, va="top", ha="right", color="grey")
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("accuracy %")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _save(fig, path):
+    import matplotlib.pyplot as plt
+
+    with atomic_write(path, "wb") as f:
+        fig.savefig(f, format="png")
+    plt.close(fig)

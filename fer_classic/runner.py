@@ -1,0 +1,214 @@
+"""Run registered pipelines on a data set and write the baseline table.
+
+:func:`run_benchmark` is what ``python -m fer_classic.bench`` calls. For each
+pipeline it runs :func:`fer_classic.protocol.run_protocol`, then writes
+
+- ``runs/<name>.json``: the run record, as soon as the pipeline finishes;
+- ``confusion/<name>.png``: its PrivateTest confusion matrix;
+- ``results.csv``, ``results.json``, ``results.md`` and ``accuracy.png``:
+  the table of every finished pipeline of this configuration.
+
+Each file is written atomically, so an interrupted or failing run never
+leaves a half-written result, and pipelines finished before a failure keep
+their results. With ``resume=True`` a pipeline whose run record matches the
+current configuration (data fingerprint, quick flag, seed, grid) is not run
+again.
+"""
+
+import json
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import sklearn
+from sklearn.model_selection import train_test_split
+
+from . import SPLITS, __version__
+from .protocol import run_protocol
+from .registry import get_spec
+from .report import plot_accuracies, plot_confusion, write_json, write_tables
+from .utils.progress import log
+
+__all__ = ["run_benchmark", "QUICK_TRAIN_SIZE", "BenchmarkError"]
+
+#: Training faces used by ``quick=True`` runs (stratified, seeded subsample).
+QUICK_TRAIN_SIZE = 4000
+
+
+class BenchmarkError(RuntimeError):
+    """One or more pipelines failed; the others' results were written."""
+
+
+def _splits(data, quick, seed):
+    splits = {s: data.get_split(s) for s in SPLITS}
+    X, y = splits["Training"]
+    if quick and len(y) > QUICK_TRAIN_SIZE:
+        X, _, y, _ = train_test_split(X, y, train_size=QUICK_TRAIN_SIZE, stratify=y,
+                                      random_state=seed)
+        splits["Training"] = (X, y)
+    return splits
+
+
+def dataset_summary(data):
+    """JSON-able description of a loaded data set for the results files."""
+    counts = {s: int(np.sum(data.split == s)) for s in SPLITS}
+    kind = "SYNTHETIC faces (not FER2013)" if data.source == "synthetic" else "FER2013"
+    return {
+        "source": data.source,
+        "path": str(data.path) if data.path else None,
+        "fingerprint": data.fingerprint(),
+        "counts": counts,
+        "description": f"{kind}, {data.source} "
+                       + ", ".join(f"{s} {n:,}" for s, n in counts.items()),
+    }
+
+
+def _config(spec, data_summary, quick, seed):
+    return {
+        "fingerprint": data_summary["fingerprint"],
+        "quick": bool(quick),
+        "seed": int(seed),
+        "grid": repr(spec.get_grid(quick)),
+        "fer_classic": __version__,
+    }
+
+
+def _load_record(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def run_benchmark(
+    names,
+    data,
+    out_dir,
+    *,
+    quick=False,
+    seed=0,
+    n_jobs=None,
+    resume=False,
+    cache_dir=None,
+    save_models=None,
+    verbose=True,
+):
+    """Run the named pipelines on ``data`` and write the results into ``out_dir``.
+
+    Parameters
+    ----------
+    names : list of str
+        Registered pipeline names (see :mod:`fer_classic.registry`).
+    data : fer_classic.datasets.FER2013
+        The data set, real or synthetic.
+    out_dir : str or Path
+        Output directory (created).
+    quick : bool, default=False
+        Subsample Training to :data:`QUICK_TRAIN_SIZE` faces and use the
+        quick grids.
+    seed : int, default=0
+        Seeds the pipelines and the quick subsample.
+    n_jobs : int, optional
+        Parallel grid candidates (joblib semantics).
+    resume : bool, default=False
+        Skip pipelines whose results for this configuration exist.
+    cache_dir : str or Path, optional
+        Feature cache directory; ``None`` disables the feature cache.
+    save_models : str or Path, optional
+        Directory to save each fitted pipeline into (see
+        :func:`fer_classic.persist.save_model`).
+    verbose : bool, default=True
+        Progress on stderr.
+
+    Returns
+    -------
+    records : list of dict
+        Run records of the requested pipelines, in order.
+
+    Raises
+    ------
+    BenchmarkError
+        After all pipelines ran, if any failed.
+    """
+    specs = [get_spec(n) for n in names]  # unknown names fail before any work
+    out = Path(out_dir)
+    summary = dataset_summary(data)
+    splits = _splits(data, quick, seed)
+    data_key = f"{summary['fingerprint']}-quick{QUICK_TRAIN_SIZE if quick else 0}-seed{seed}"
+    if verbose and data.source == "synthetic":
+        log("!" * 72)
+        log("NO FER2013 DATA: running on SYNTHETIC faces. The numbers only show that")
+        log("the pipelines run. Get fer2013.csv (Kaggle 'challenges-in-representation-")
+        log("learning-facial-expression-recognition-challenge') or the image-folder")
+        log("release and pass --data PATH or set FER2013_PATH.")
+        log("!" * 72)
+
+    records, failures = [], []
+    for i, spec in enumerate(specs):
+        run_path = out / "runs" / f"{spec.name}.json"
+        config = _config(spec, summary, quick, seed)
+        if resume:
+            old = _load_record(run_path)
+            if old is not None and old.get("config") == config:
+                if verbose:
+                    log(f"[{spec.name}] already finished, skipped (--resume)")
+                records.append(old)
+                continue
+        if verbose:
+            log(f"[{spec.name}] ({i + 1}/{len(specs)}) {spec.description}")
+        t0 = time.perf_counter()
+        try:
+            result = run_protocol(
+                spec.build(seed), spec.get_grid(quick), splits, data_key=data_key,
+                memory=cache_dir, n_jobs=n_jobs, verbose=verbose, name=spec.name,
+            )
+        except Exception as exc:  # keep going: finished pipelines stay written
+            failures.append((spec.name, exc))
+            log(f"[{spec.name}] FAILED: {type(exc).__name__}: {exc}")
+            continue
+        record = {
+            "name": spec.name,
+            "description": spec.description,
+            "published": spec.published,
+            "config": config,
+            "best_params": result.best_params,
+            "public": result.public,
+            "private": result.private,
+            "search": [{"params": c["params"], "public_accuracy": c["public_accuracy"]}
+                       for c in result.search],
+            "search_fit_times": [c["fit_time"] for c in result.search],
+            "n_train": result.n_train,
+            "timings": result.timings,
+            "wall_time": time.perf_counter() - t0,
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "environment": {"fer_classic": __version__, "scikit-learn": sklearn.__version__,
+                            "numpy": np.__version__, "python": platform.python_version()},
+        }
+        if save_models is not None:
+            from .persist import save_model
+
+            save_model(result.estimator, Path(save_models) / f"{spec.name}.joblib",
+                       record=record, data=data)
+        plot_confusion(result.private["confusion"], out / "confusion" / f"{spec.name}.png",
+                       title=f"{spec.name}: PrivateTest accuracy "
+                             f"{100 * result.private['accuracy']:.2f} %")
+        write_json(record, run_path)
+        records.append(record)
+        _write_summary(out, summary, records)
+
+    if records:
+        _write_summary(out, summary, records)
+    if failures:
+        raise BenchmarkError("; ".join(f"{n}: {type(e).__name__}: {e}" for n, e in failures))
+    return records
+
+
+def _write_summary(out, summary, records):
+    write_tables(records, out, dataset=summary)
+    title = "PrivateTest accuracy" + (" (SYNTHETIC data)" if summary["source"] == "synthetic"
+                                      else "")
+    plot_accuracies(records, out / "accuracy.png", title=title)
+

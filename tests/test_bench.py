@@ -1,0 +1,110 @@
+import json
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.pipeline import Pipeline
+
+from fer_classic.bench import main
+from fer_classic.features import Pixels
+from fer_classic.registry import PipelineSpec, register, unregister
+from fer_classic.report import TIMING_KEYS
+
+FAST = ["hog-linearsvm", "lbp-linearsvm"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    monkeypatch.delenv("FER2013_PATH", raising=False)
+    monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path / "cache"))
+
+
+class Exploding(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise RuntimeError("deliberate failure")
+
+
+def _strip_timings(obj):
+    if isinstance(obj, dict):
+        return {k: _strip_timings(v) for k, v in obj.items() if k not in TIMING_KEYS}
+    if isinstance(obj, list):
+        return [_strip_timings(v) for v in obj]
+    return obj
+
+
+def test_list(capsys):
+    assert main(["--list"]) == 0
+    out = capsys.readouterr().out
+    assert "hog-rbfsvm" in out and "lbp-randomforest" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--pipelines", "no-such-pipeline"], "unknown pipeline"),
+    (["--n-jobs", "0"], "positive integer"),
+    (["--n-jobs", "two"], "expected an integer"),
+    (["--seed", "-3"], "seed must be"),
+])
+def test_bad_arguments_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_data_path_is_a_clear_error(tmp_path, capsys):
+    assert main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "nowhere" in err
+    assert not (tmp_path / "o").exists()  # nothing that looks like a result
+
+
+def test_synthetic_run_writes_every_output(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["--pipelines", *FAST, "--quick", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "SYNTHETIC" in captured.err  # said loudly
+    assert "| `hog-linearsvm` |" in captured.out  # the table is printed
+    for f in ["results.csv", "results.json", "results.md", "accuracy.png",
+              "confusion/hog-linearsvm.png", "confusion/lbp-linearsvm.png",
+              "runs/hog-linearsvm.json"]:
+        assert (out / f).is_file(), f
+    res = json.loads((out / "results.json").read_text())
+    assert res["dataset"]["source"] == "synthetic"
+    assert [r["name"] for r in res["results"]] == FAST
+    for r in res["results"]:
+        assert r["private"]["accuracy"] > 2 / 7  # learns the synthetic faces
+    assert "SYNTHETIC DATA" in (out / "results.md").read_text()
+
+
+def test_same_seed_same_results_and_resume_skips(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["--pipelines", *FAST, "--quick", "--seed", "3", "--out", str(a)]) == 0
+    assert main(["--pipelines", *FAST, "--quick", "--seed", "3", "--out", str(b)]) == 0
+    ra = json.loads((a / "results.json").read_text())
+    rb = json.loads((b / "results.json").read_text())
+    assert _strip_timings(ra) == _strip_timings(rb)
+
+    before = (a / "runs" / "hog-linearsvm.json").read_text()
+    assert main(["--pipelines", *FAST, "--quick", "--seed", "3", "--out", str(a),
+                 "--resume"]) == 0
+    assert (a / "runs" / "hog-linearsvm.json").read_text() == before  # not re-run
+    # another seed is another configuration: --resume must run it again
+    assert main(["--pipelines", "hog-linearsvm", "--quick", "--seed", "4", "--out", str(a),
+                 "--resume"]) == 0
+    assert (a / "runs" / "hog-linearsvm.json").read_text() != before
+
+
+def test_a_failing_pipeline_keeps_the_others(tmp_path, capsys):
+    register(PipelineSpec("test-exploding", lambda rs: Pipeline(
+        [("px", Pixels()), ("clf", Exploding())])), overwrite=True)
+    try:
+        out = tmp_path / "out"
+        code = main(["--pipelines", "hog-linearsvm", "test-exploding", "--quick",
+                     "--out", str(out)])
+    finally:
+        unregister("test-exploding")
+    assert code == 1
+    assert "deliberate failure" in capsys.readouterr().err
+    res = json.loads((out / "results.json").read_text())
+    assert [r["name"] for r in res["results"]] == ["hog-linearsvm"]
+    assert not (out / "runs" / "test-exploding.json").exists()

@@ -1,0 +1,66 @@
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from fer_classic.datasets import make_synthetic_faces
+from fer_classic.features import Pixels
+from fer_classic.registry import (
+    PUBLISHED, REGISTRY, PipelineSpec, get_spec, list_specs, register, unregister,
+)
+
+REQUIRED = ["pixels-linearsvm", "hog-linearsvm", "hog-rbfsvm", "lbp-linearsvm",
+            "lbp-randomforest", "hog+lbp-linearsvm"]
+
+
+def test_required_pipelines_are_registered():
+    assert set(REQUIRED) <= set(REGISTRY)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_spec_builds_and_its_grids_fit_the_pipeline(name):
+    spec = get_spec(name)
+    pipe = spec.build(0)
+    assert isinstance(pipe, Pipeline)
+    params = pipe.get_params()
+    for quick in (False, True):
+        grid = spec.get_grid(quick)
+        for g in grid if isinstance(grid, list) else [grid]:
+            unknown = set(g) - set(params)
+            assert not unknown, f"{name}: grid names unknown parameters {unknown}"
+    if spec.published:
+        assert spec.published in PUBLISHED
+
+
+def test_register_user_pipeline_and_errors():
+    spec = PipelineSpec("test-pixels-logreg", lambda rs: Pipeline(
+        [("px", Pixels()), ("clf", LogisticRegression(max_iter=50))]), {"clf__C": [1.0]})
+    try:
+        register(spec)
+        assert get_spec("test-pixels-logreg") is spec
+        assert spec in list_specs()
+        with pytest.raises(ValueError, match="already registered"):
+            register(spec)
+        register(spec, overwrite=True)
+    finally:
+        unregister("test-pixels-logreg")
+    with pytest.raises(KeyError, match="no pipeline named"):
+        get_spec("test-pixels-logreg")
+    with pytest.raises(ValueError, match="unknown published"):
+        register(PipelineSpec("x", spec.build, published="nobody2099"))
+    with pytest.raises(TypeError):
+        register({"name": "x"})
+
+
+def test_quick_grid_defaults_to_first_values():
+    spec = PipelineSpec("x", None, grid={"a__b": [3, 4], "c__d": [5]})
+    assert spec.get_grid(quick=True) == {"a__b": [3], "c__d": [5]}
+    assert spec.get_grid(quick=False) == {"a__b": [3, 4], "c__d": [5]}
+
+
+def test_baseline_pipelines_learn_synthetic_faces():
+    data = make_synthetic_faces(n_per_class=40, random_state=0)
+    X, y = data.get_split("Training")
+    Xt, yt = data.get_split("PrivateTest")
+    for name in ["hog-linearsvm", "lbp-linearsvm"]:
+        pipe = get_spec(name).build(0).fit(X, y)
+        assert (pipe.predict(Xt) == yt).mean() > 2 / 7, name  # well above chance (1/7)

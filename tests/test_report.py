@@ -1,0 +1,63 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fer_classic.report import (
+    atomic_write, markdown_table, plot_accuracies, plot_confusion, write_json, write_tables,
+)
+
+
+def _record(name, acc):
+    scores = {"accuracy": acc, "macro_f1": acc - 0.05,
+              "per_class_recall": [0.5, None, 0.4, 0.9, 0.5, 0.8, 0.6],
+              "confusion": np.eye(7, dtype=int).tolist()}
+    return {"name": name, "published": "ionescu2013" if name == "b" else None,
+            "best_params": {"svm__C": 0.1, "hog__pixels_per_cell": (8, 8)},
+            "public": scores, "private": scores, "n_train": 100,
+            "timings": {"features": 1.0, "fit": 2.0, "predict": 0.5, "search": 3.0}}
+
+
+def test_atomic_write_keeps_old_content_on_error(tmp_path):
+    p = tmp_path / "r.txt"
+    p.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_write(p) as f:
+            f.write("half")
+            raise RuntimeError("boom")
+    assert p.read_text() == "old"
+    assert [q.name for q in tmp_path.iterdir()] == ["r.txt"]  # no temp file left
+
+
+def test_write_tables(tmp_path):
+    recs = [_record("a", 0.5), _record("b", 0.66)]
+    frame = write_tables(recs, tmp_path, dataset={"source": "synthetic", "description": "x"})
+    csv = pd.read_csv(tmp_path / "results.csv")
+    assert list(csv["pipeline"]) == ["a", "b"]
+    assert csv["private_accuracy"].tolist() == [0.5, 0.66]
+    assert csv["published_accuracy"].isna().tolist() == [True, False]
+    assert csv.loc[1, "published_accuracy"] == pytest.approx(0.67484)
+    assert len(frame) == 2
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["results"][0]["best_params"]["hog__pixels_per_cell"] == [8, 8]
+    md = (tmp_path / "results.md").read_text()
+    assert "SYNTHETIC DATA" in md
+    assert "| `b` | 66.00 |" in md and "67.484" in md
+
+
+def test_markdown_real_data_has_no_banner():
+    md = markdown_table([_record("a", 0.5)], dataset={"source": "folder", "description": "d"})
+    assert "SYNTHETIC" not in md
+
+
+def test_write_json_rejects_nothing_and_maps_nan(tmp_path):
+    write_json({"x": float("nan"), "y": np.float32(1.5), "z": (1, 2)}, tmp_path / "a.json")
+    assert json.loads((tmp_path / "a.json").read_text()) == {"x": None, "y": 1.5, "z": [1, 2]}
+
+
+def test_plots_are_pngs(tmp_path):
+    plot_confusion(np.arange(49).reshape(7, 7), tmp_path / "c.png", title="t")
+    plot_accuracies([_record("a", 0.5), _record("b", 0.6)], tmp_path / "a.png")
+    for name in ("c.png", "a.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
