@@ -8,6 +8,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 from . import __version__
 
@@ -109,7 +110,7 @@ def main(argv=None):
         records = run_benchmark(
             names, data, args.out, quick=args.quick, seed=args.seed, n_jobs=args.n_jobs,
             resume=args.resume,
-            cache_dir=None if args.no_cache else get_cache_dir() / "features",
+            cache_dir=None if args.no_cache else Path(get_cache_dir()) / "features",
             save_models=args.save_models,
         )
         code = 0

@@ -58,9 +58,10 @@ def test_quick_grid_defaults_to_first_values():
 
 
 def test_baseline_pipelines_learn_synthetic_faces():
-    data = make_synthetic_faces(n_per_class=40, random_state=0)
+    data = make_synthetic_faces(n_per_class=100, random_state=0)
     X, y = data.get_split("Training")
     Xt, yt = data.get_split("PrivateTest")
-    for name in ["hog-linearsvm", "lbp-linearsvm"]:
+    # chance is 1/7; HOG sees the mouth and brow shapes well, raw pixels less so
+    for name, floor in [("hog-linearsvm", 3 / 7), ("pixels-linearsvm", 2 / 7)]:
         pipe = get_spec(name).build(0).fit(X, y)
-        assert (pipe.predict(Xt) == yt).mean() > 2 / 7, name  # well above chance (1/7)
+        assert (pipe.predict(Xt) == yt).mean() > floor, name

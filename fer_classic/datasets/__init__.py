@@ -1,1 +1,14 @@
 """FER2013 readers (CSV and image-folder layouts, cached) and synthetic faces."""
+
+from .cache import get_cache_dir
+from .fer2013 import FER2013, FER2013FormatError, load_fer2013, write_fer2013_csv
+from .synthetic import make_synthetic_faces
+
+__all__ = [
+    "FER2013",
+    "FER2013FormatError",
+    "get_cache_dir",
+    "load_fer2013",
+    "make_synthetic_faces",
+    "write_fer2013_csv",
+]

@@ -1,0 +1,36 @@
+"""Describe the machine a benchmark ran on (imported by the benchmark scripts)."""
+
+import os
+import platform
+
+
+def machine_description():
+    """One line: CPU model, cores, memory, Python and key library versions."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+        mem = f", {kb / 2**20:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    versions = []
+    for mod in ("numpy", "sklearn", "skimage", "cv2", "scipy"):
+        try:
+            versions.append(f"{mod} {__import__(mod).__version__}")
+        except ImportError:
+            pass
+    return (f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} "
+            f"{platform.release()}; Python {platform.python_version()}; " + ", ".join(versions))
+
+
+if __name__ == "__main__":
+    print(machine_description())

@@ -1,0 +1,60 @@
+"""Run ``python -m fer_classic.bench`` and record command, wall time, peak memory, machine.
+
+Usage::
+
+    python benchmarks/run_bench.py NAME -- [bench arguments...]
+
+runs the bench with ``--out benchmarks/results/NAME`` and writes
+``benchmarks/results/NAME/RUN.md`` with the exact command, the wall time,
+the peak resident memory of the bench process (and its children), the
+machine, and the results table the bench wrote.
+"""
+
+import os
+import resource
+import shlex
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine_description  # noqa: E402
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    name, rest = argv[0], argv[1:]
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    out = Path(__file__).resolve().parent / "results" / name
+    cmd = [sys.executable, "-m", "fer_classic.bench", *rest, "--out", str(out)]
+    shown = "python -m fer_classic.bench " + " ".join(shlex.quote(a) for a in rest) \
+        + f" --out benchmarks/results/{name}"
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    code = subprocess.call(cmd)
+    wall = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    table = (out / "results.md").read_text() if (out / "results.md").exists() else "(none)"
+    text = (
+        f"# Bench run `{name}`\n\n"
+        f"- command: `{shown}`\n"
+        f"- started: {started} (UTC); exit code {code}\n"
+        f"- wall time: {wall:.0f} s ({wall / 60:.1f} min), end to end (loading, features, "
+        "search, scoring, plots)\n"
+        f"- peak memory: {peak_mb:.0f} MB (largest resident set of the bench process or any one of its workers)\n"
+        f"- machine: {machine_description()}\n\n"
+        f"## Results\n\n{table}"
+    )
+    (out / "RUN.md").write_text(text)
+    print(text)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""On-disk cache of decoded arrays, kept in a per-user cache directory.
+
+The cache never lives next to the data: it goes to :func:`get_cache_dir`.
+Files are plain uncompressed ``.npz`` archives (fast to write and read, no
+pickles), written atomically so that an interrupted run never leaves a
+half-written file under the final name. A cache file that cannot be read is
+reported as missing, so callers simply rebuild it.
+"""
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["get_cache_dir", "hash_strings", "save_arrays", "load_arrays"]
+
+
+def get_cache_dir(cache_dir=None):
+    """Return the directory where fer_classic caches decoded data.
+
+    The directory is chosen, in order, from the ``cache_dir`` argument, the
+    ``FER_CLASSIC_CACHE`` environment variable, ``$XDG_CACHE_HOME/fer_classic``
+    and ``~/.cache/fer_classic``. It is not created here; writers create it
+    when they first store something.
+
+    Parameters
+    ----------
+    cache_dir : str or path-like, default=None
+        Explicit directory; ``~`` is expanded.
+
+    Returns
+    -------
+    cache_dir : pathlib.Path
+        Absolute path of the cache directory.
+
+    Examples
+    --------
+    >>> from fer_classic.datasets import get_cache_dir
+    >>> get_cache_dir("~/my_cache").name
+    'my_cache'
+    """
+    if cache_dir is None:
+        cache_dir = os.environ.get("FER_CLASSIC_CACHE") or None
+    if cache_dir is None:
+        xdg = os.environ.get("XDG_CACHE_HOME") or None
+        base = xdg if xdg is not None else os.path.join("~", ".cache")
+        cache_dir = os.path.join(base, "fer_classic")
+    return Path(os.path.abspath(os.path.expanduser(os.fspath(cache_dir))))
+
+
+def hash_strings(parts):
+    """Hex blake2b digest (40 hex digits) of an iterable of strings."""
+    text = "\x00".join(str(part) for part in parts) + "\x00"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+
+
+def save_arrays(filename, **arrays):
+    """Write ``arrays`` to ``filename`` as an uncompressed ``.npz``, atomically.
+
+    The archive is written to a temporary file in the same directory and then
+    moved into place with :func:`os.replace`, so readers see either the old
+    file or the complete new one. Parent directories are created.
+
+    Parameters
+    ----------
+    filename : str or path-like
+        Destination, normally inside :func:`get_cache_dir`.
+    **arrays : array-like
+        Arrays to store; none may need pickling (no object arrays).
+    """
+    filename = os.fspath(filename)
+    directory = os.path.dirname(os.path.abspath(filename))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache file need not be
+        os.replace(tmp, filename)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def load_arrays(filename):
+    """Read a cache archive written by :func:`save_arrays`.
+
+    Returns
+    -------
+    arrays : dict of str to ndarray, or None
+        ``None`` if the file is missing, truncated, corrupt, or holds object
+        arrays; callers then rebuild the cache instead of failing.
+    """
+    try:
+        with np.load(os.fspath(filename), allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+        return None
+    except Exception:  # any other sign of a damaged archive: treat as a miss
+        return None
