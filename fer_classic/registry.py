@@ -31,9 +31,10 @@ from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from sklearn.svm import SVC, LinearSVC
+from sklearn.svm import SVC
 
 from .features import HOG, LBP, Pixels
+from .models.linear import LinearSVM
 
 __all__ = [
     "Published",
@@ -157,9 +158,10 @@ def list_specs(tags=None):
 # --------------------------------------------------------------------------
 # The built-in pipelines. Each factory only builds; grids live beside it.
 
-def _linear_svm(random_state):
-    # Primal liblinear: n_samples (28,709) >> n_features, where the dual is slow.
-    return LinearSVC(dual=False, tol=1e-3, random_state=random_state)
+def _linear_svm():
+    # LinearSVC's objective, solved jointly for all classes by L-BFGS: the same
+    # accuracy as liblinear at a fraction of its time (benchmarks/bench_training.py).
+    return LinearSVM(C=1e-2, tol=1e-3)
 
 
 def _sqrt():
@@ -177,7 +179,7 @@ register(PipelineSpec(
     build=lambda rs: Pipeline([
         ("pixels", Pixels(equalize=True)),
         ("scale", StandardScaler()),
-        ("svm", _linear_svm(rs)),
+        ("svm", _linear_svm()),
     ]),
     grid={"svm__C": [1e-4, 1e-3, 1e-2]},
     quick_grid={"svm__C": [1e-3]},
@@ -190,7 +192,7 @@ register(PipelineSpec(
     build=lambda rs: Pipeline([
         ("hog", HOG(orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2))),
         ("scale", StandardScaler()),
-        ("svm", _linear_svm(rs)),
+        ("svm", _linear_svm()),
     ]),
     grid={"hog__pixels_per_cell": [(6, 6), (8, 8)], "svm__C": [1e-3, 1e-2]},
     quick_grid={"svm__C": [1e-2]},
@@ -218,7 +220,7 @@ register(PipelineSpec(
         ("lbp", LBP(P=8, R=1.0, method="uniform", grid_shape=(6, 6))),
         ("sqrt", _sqrt()),
         ("scale", StandardScaler()),
-        ("svm", _linear_svm(rs)),
+        ("svm", _linear_svm()),
     ]),
     grid={"svm__C": [1e-3, 1e-2, 1e-1]},
     quick_grid={"svm__C": [1e-2]},
@@ -251,7 +253,7 @@ register(PipelineSpec(
             ])),
         ])),
         ("scale", StandardScaler()),
-        ("svm", _linear_svm(rs)),
+        ("svm", _linear_svm()),
     ]),
     grid={"svm__C": [1e-3, 1e-2]},
     quick_grid={"svm__C": [1e-3]},

@@ -135,7 +135,7 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
         self.classes_ = binarizer.classes_
         if len(self.classes_) < 2:
             raise ValueError(
-                f"LinearSVM needs samples of at least 2 classes; got only {self.classes_}.")
+                f"LinearSVM needs samples of at least 2 classes; got 1 class: {self.classes_}.")
         d, k = X.shape[1], Y.shape[1]
         C = float(self.C)
         fit_b = bool(self.fit_intercept)

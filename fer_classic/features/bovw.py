@@ -1,0 +1,437 @@
+"""Bag of visual words over dense local descriptors, with a spatial pyramid.
+
+A codebook of ``n_words`` visual words is learnt by k-means on a sample of
+local descriptors (dense SIFT by default); a face is then described by which
+words occur (``presence``) or how often (``histogram``) in the whole face and
+in each cell of finer grids (a spatial pyramid), one block of ``n_words``
+values per cell.
+"""
+
+import numbers
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.cluster import MiniBatchKMeans
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils.parallel import map_chunks
+from ..utils.validation import check_positive_int
+from .sift import DenseSIFT, _as_face_stack
+
+__all__ = ["BagOfVisualWords", "assign_words", "pyramid_cells"]
+
+_ENCODINGS = ("histogram", "presence")
+_NORMS = ("l1", "l2", None)
+
+
+def assign_words(descriptors, codebook, *, batch_size=16384):
+    """Index of the nearest codeword (squared Euclidean) of every descriptor.
+
+    Parameters
+    ----------
+    descriptors : ndarray of shape (m, d)
+        Local descriptors (any real dtype; computed in float32).
+    codebook : ndarray of shape (n_words, d)
+        Visual words.
+    batch_size : int, default=16384
+        Descriptors per matrix product; bounds the ``(batch_size, n_words)``
+        distance block (64 MB for 1000 words).
+
+    Returns
+    -------
+    words : ndarray of shape (m,), dtype int32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> assign_words(np.array([[0., 0.], [5., 5.]]), np.array([[4., 4.], [0., 1.]]))
+    array([1, 0], dtype=int32)
+    """
+    batch_size = check_positive_int(batch_size, "batch_size")
+    c = np.asarray(codebook, dtype=np.float32)
+    half_sq = 0.5 * np.einsum("kd,kd->k", c, c)
+    out = np.empty(len(descriptors), dtype=np.int32)
+    for start in range(0, len(descriptors), batch_size):
+        x = np.asarray(descriptors[start:start + batch_size], dtype=np.float32)
+        # argmin ||x - c||^2 = argmin (||c||^2 / 2 - x . c)
+        scores = x @ c.T
+        np.subtract(half_sq, scores, out=scores)
+        out[start:start + len(x)] = np.argmin(scores, axis=1)
+    return out
+
+
+def pyramid_cells(positions, image_shape, levels):
+    """Cell of every keypoint at every pyramid level.
+
+    Parameters
+    ----------
+    positions : ndarray of shape (n_keypoints, 2)
+        ``(row, col)`` keypoint centres.
+    image_shape : tuple of int
+        ``(height, width)``.
+    levels : sequence of int
+        Grid sizes: ``g`` splits the image into ``g x g`` equal cells.
+
+    Returns
+    -------
+    cells : ndarray of shape (n_keypoints, len(levels)), dtype int
+        Global cell index: level ``l``'s cells are numbered after those of
+        the previous levels, row-major within a level.
+
+    Examples
+    --------
+    >>> pyramid_cells(np.array([[10, 10], [10, 40], [40, 40]]), (48, 48), (1, 2))
+    array([[0, 1],
+           [0, 2],
+           [0, 4]])
+    """
+    pos = np.asarray(positions)
+    h, w = image_shape
+    out = np.empty((len(pos), len(levels)), dtype=np.intp)
+    offset = 0
+    for j, g in enumerate(levels):
+        r = np.minimum(pos[:, 0] * g // h, g - 1)
+        c = np.minimum(pos[:, 1] * g // w, g - 1)
+        out[:, j] = offset + r * g + c
+        offset += g * g
+    return out
+
+
+def _check_levels(levels):
+    if isinstance(levels, numbers.Integral) and not isinstance(levels, bool):
+        levels = (levels,)
+    try:
+        levels = tuple(levels)
+    except TypeError:
+        raise ValueError(f"pyramid_levels must be a sequence of grid sizes such as (1, 2); "
+                         f"got {levels!r}.") from None
+    if not levels:
+        raise ValueError("pyramid_levels must name at least one grid size, e.g. (1,).")
+    levels = tuple(check_positive_int(g, "each pyramid level (grid size)") for g in levels)
+    if len(set(levels)) != len(levels):
+        raise ValueError(f"pyramid_levels must not repeat a grid size; got {levels}.")
+    return levels
+
+
+class BagOfVisualWords(TransformerMixin, BaseEstimator):
+    """Spatial-pyramid bag of visual words over dense local descriptors.
+
+    ``fit`` extracts descriptors from the faces chunk by chunk, keeps a
+    deterministic random sample of ``n_samples`` of them (the same number from
+    every face), and clusters it with :class:`~sklearn.cluster.MiniBatchKMeans`
+    into ``n_words`` visual words. ``transform`` assigns every descriptor of
+    every face to its nearest word and counts the words in each cell of each
+    pyramid level.
+
+    Parameters
+    ----------
+    extractor : estimator or None, default=None
+        Local descriptor extractor with ``fit(X)``, ``transform_descriptors(X)
+        -> (n, n_keypoints, d)`` and ``positions_`` (keypoint ``(row, col)``
+        after fit); None means ``DenseSIFT()`` (step 2, 4-pixel bins: 289
+        descriptors per 48x48 face). It is cloned.
+    n_words : int, default=1000
+        Codebook size.
+    n_samples : int, default=200_000
+        Descriptors sampled for the k-means codebook.
+    pyramid_levels : sequence of int, default=(1, 2)
+        Grid sizes of the spatial pyramid: ``(1, 2)`` is the whole face plus a
+        2x2 grid (5 cells); ``(1,)`` is a plain bag of words.
+    encoding : {'presence', 'histogram'}, default='presence'
+        ``'presence'``: 1 if the word occurs in the cell, else 0 (the paper's
+        choice); ``'histogram'``: number of occurrences.
+    normalize : {'l2', 'l1'} or None, default='l2'
+        Norm applied to each pyramid level's block separately (so each level
+        contributes a unit-norm vector and a linear kernel on the output is
+        the sum of the per-level kernels).
+    level_weights : sequence of float or None, default=None
+        Multiplies each level's block after normalisation (None: all 1). A
+        block scaled by ``w`` scales its linear kernel by ``w**2`` and its
+        intersection kernel by ``w``.
+    n_init : int, default=3
+        k-means restarts (MiniBatchKMeans keeps the best inertia).
+    max_iter : int, default=100
+        k-means passes over the sample.
+    batch_size : int, default=4096
+        k-means mini-batch size.
+    chunk_size : int, default=512
+        Faces per extraction chunk (bounds memory: about 0.6 MB per face for
+        default SIFT plus the word-distance blocks).
+    sparse_output : bool, default=False
+        Return a ``scipy.sparse`` CSR matrix (pays off for large pyramids:
+        at most ``n_keypoints * n_levels`` non-zeros per face).
+    random_state : int, RandomState instance or None, default=0
+        Seeds the descriptor sample and k-means.
+    n_jobs : int or None, default=None
+        Threads for descriptor extraction and word assignment
+        (:func:`fer_classic.utils.parallel.map_chunks`).
+
+    Attributes
+    ----------
+    extractor_ : estimator
+        The fitted descriptor extractor.
+    codebook_ : ndarray of shape (n_words, d)
+        Visual words (k-means centres), float32.
+    kmeans_ : MiniBatchKMeans
+        The fitted k-means.
+    n_descriptors_ : int
+        Descriptors the codebook was learnt from (``min(n_samples, n_faces *
+        n_keypoints)``).
+    positions_ : ndarray of shape (n_keypoints, 2)
+        Keypoint centres.
+    cells_ : ndarray of shape (n_keypoints, n_levels)
+        Pyramid cell (global index) of each keypoint at each level.
+    n_cells_ : int
+        Total number of pyramid cells.
+    feature_blocks_ : list of slice
+        Columns of each pyramid level in the output, in ``pyramid_levels``
+        order (for per-level kernels, e.g.
+        :func:`fer_classic.models.kernels.weighted_sum_kernel`).
+    image_shape_ : tuple of int
+    n_features_in_ : int
+        Pixels per face.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> faces = np.random.default_rng(0).integers(0, 256, size=(20, 48, 48))
+    >>> bovw = BagOfVisualWords(n_words=8, n_samples=500, n_init=1).fit(faces)
+    >>> features = bovw.transform(faces)
+    >>> features.shape, bovw.feature_blocks_
+    ((20, 40), [slice(0, 8, None), slice(8, 40, None)])
+    """
+
+    def __init__(self, extractor=None, n_words=1000, n_samples=200_000, pyramid_levels=(1, 2),
+                 encoding="presence", normalize="l2", level_weights=None, n_init=3,
+                 max_iter=100, batch_size=4096, chunk_size=512, sparse_output=False,
+                 random_state=0, n_jobs=None):
+        self.extractor = extractor
+        self.n_words = n_words
+        self.n_samples = n_samples
+        self.pyramid_levels = pyramid_levels
+        self.encoding = encoding
+        self.normalize = normalize
+        self.level_weights = level_weights
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.chunk_size = chunk_size
+        self.sparse_output = sparse_output
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------------ fit
+    def _validate_params(self):
+        check_positive_int(self.n_words, "n_words")
+        check_positive_int(self.n_samples, "n_samples")
+        check_positive_int(self.n_init, "n_init")
+        check_positive_int(self.max_iter, "max_iter")
+        check_positive_int(self.batch_size, "batch_size")
+        check_positive_int(self.chunk_size, "chunk_size")
+        levels = _check_levels(self.pyramid_levels)
+        if self.encoding not in _ENCODINGS:
+            raise ValueError(f"encoding must be one of {_ENCODINGS}; got {self.encoding!r}.")
+        if self.normalize not in _NORMS:
+            raise ValueError(f"normalize must be 'l1', 'l2' or None; got {self.normalize!r}.")
+        if self.level_weights is not None:
+            w = np.asarray(self.level_weights, dtype=float)
+            if w.shape != (len(levels),) or not np.all(np.isfinite(w)) or np.any(w < 0):
+                raise ValueError(
+                    f"level_weights must hold one finite non-negative weight per pyramid level "
+                    f"({len(levels)} for pyramid_levels={levels}); got {self.level_weights!r}.")
+        if not isinstance(self.sparse_output, (bool, np.bool_)):
+            raise ValueError(f"sparse_output must be True or False; got {self.sparse_output!r}.")
+        return levels
+
+    def fit(self, X, y=None):
+        """Learn the codebook from a sample of the faces' descriptors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w) or (n, 2304)
+            Faces.
+        y : ignored
+
+        Returns
+        -------
+        self : BagOfVisualWords
+        """
+        levels = self._validate_params()
+        faces = _as_face_stack(X, name="X")
+        n = len(faces)
+        rng = check_random_state(self.random_state)
+        extractor = DenseSIFT() if self.extractor is None else clone(self.extractor)
+        self.extractor_ = extractor.fit(faces)
+        positions = np.asarray(self.extractor_.positions_)
+        n_kp = len(positions)
+        per_face = min(n_kp, -(-self.n_samples // n))
+        if n * per_face < self.n_words:
+            raise ValueError(
+                f"n_words={self.n_words} visual words need at least as many descriptors, but "
+                f"{n} faces x {n_kp} keypoints give only {n * per_face}.")
+        # the same number of random keypoints from every face, fixed up front
+        chosen = np.argsort(rng.random((n, n_kp)), axis=1)[:, :per_face]
+
+        def sample(rows):
+            desc = self.extractor_.transform_descriptors(faces[rows])
+            return np.take_along_axis(desc, chosen[rows][:, :, None], axis=1)
+
+        sampled = map_chunks(sample, np.arange(n), chunk_size=self.chunk_size,
+                             n_jobs=self.n_jobs)
+        sampled = sampled.reshape(n * per_face, -1)
+        if len(sampled) > self.n_samples:
+            keep = np.sort(rng.choice(len(sampled), self.n_samples, replace=False))
+            sampled = sampled[keep]
+        sampled = sampled.astype(np.float32, copy=False)
+        self.n_descriptors_ = len(sampled)
+        self.kmeans_ = MiniBatchKMeans(
+            n_clusters=self.n_words, n_init=self.n_init, max_iter=self.max_iter,
+            batch_size=min(self.batch_size, len(sampled)), compute_labels=False,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        ).fit(sampled)
+        self.codebook_ = self.kmeans_.cluster_centers_.astype(np.float32)
+
+        self.image_shape_ = tuple(int(s) for s in faces.shape[1:])
+        self.n_features_in_ = self.image_shape_[0] * self.image_shape_[1]
+        self.positions_ = positions
+        self.cells_ = pyramid_cells(positions, self.image_shape_, levels)
+        self.n_cells_ = int(sum(g * g for g in levels))
+        self.feature_blocks_ = []
+        start = 0
+        for g in levels:
+            stop = start + g * g * self.n_words
+            self.feature_blocks_.append(slice(start, stop))
+            start = stop
+        self._levels = levels
+        return self
+
+    # ------------------------------------------------------------ transform
+    def transform_words(self, X):
+        """Visual word of every keypoint of every face.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w) or (n, h * w)
+            Faces of the shape seen in ``fit``.
+
+        Returns
+        -------
+        words : ndarray of shape (n, n_keypoints), dtype int32
+            Index into ``codebook_`` of each descriptor, keypoints ordered as
+            ``positions_``. Feed to :meth:`encode` to build features for
+            several encodings without re-extracting descriptors.
+        """
+        check_is_fitted(self)
+        faces = _as_face_stack(X, name="X", image_shape=self.image_shape_)
+
+        def words(chunk):
+            desc = self.extractor_.transform_descriptors(chunk)
+            m, k, d = desc.shape
+            return assign_words(desc.reshape(m * k, d), self.codebook_).reshape(m, k)
+
+        return map_chunks(words, faces, chunk_size=self.chunk_size, n_jobs=self.n_jobs)
+
+    def encode(self, words):
+        """Pyramid presence/histogram features from visual word indices.
+
+        Parameters
+        ----------
+        words : array-like of shape (n, n_keypoints), int
+            As returned by :meth:`transform_words`.
+
+        Returns
+        -------
+        features : ndarray of shape (n, n_words * n_cells_), float32, or CSR
+            ``sparse_output=True`` gives a ``scipy.sparse.csr_matrix``.
+        """
+        check_is_fitted(self)
+        words = np.asarray(words)
+        n_kp = len(self.positions_)
+        if words.ndim != 2 or words.shape[1] != n_kp or not np.issubdtype(words.dtype,
+                                                                          np.integer):
+            raise ValueError(f"words must be an integer array of shape (n, {n_kp}); "
+                             f"got {words.dtype} array of shape {words.shape}.")
+        if words.size and (words.min() < 0 or words.max() >= self.n_words):
+            raise ValueError(f"words must lie in [0, {self.n_words}); "
+                             f"got values in [{words.min()}, {words.max()}].")
+        n = len(words)
+        n_feat = self.n_cells_ * self.n_words
+        step = 2048
+        parts = [self._encode_chunk(words[i:i + step]) for i in range(0, n, step)]
+        if self.sparse_output:
+            return parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csr")
+        if len(parts) == 1:
+            return parts[0]
+        out = np.empty((n, n_feat), dtype=np.float32)
+        for i, part in zip(range(0, n, step), parts):
+            out[i:i + len(part)] = part
+        return out
+
+    def _encode_chunk(self, words):
+        m = len(words)
+        n_feat = self.n_cells_ * self.n_words
+        # column hit by every (keypoint, level) pair of every face
+        cols = (self.cells_[None, :, :] * self.n_words + words[:, :, None]).reshape(m, -1)
+        rows = np.repeat(np.arange(m), cols.shape[1])
+        counts = sparse.csr_matrix(
+            (np.ones(cols.size, dtype=np.float32), (rows, cols.ravel())), shape=(m, n_feat))
+        counts.sum_duplicates()
+        if self.encoding == "presence":
+            counts.data[:] = 1.0
+        counts.data *= self._nonzero_factors(counts)
+        return counts if self.sparse_output else counts.toarray()
+
+    def _nonzero_factors(self, csr):
+        """Per-non-zero factor: level weight / norm of that row's level block."""
+        n_levels = len(self.feature_blocks_)
+        level_of_col = np.repeat(np.arange(n_levels),
+                                 [b.stop - b.start for b in self.feature_blocks_])
+        lev = level_of_col[csr.indices]
+        row = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
+        key = row * n_levels + lev
+        weights = np.asarray(
+            [1.0] * n_levels if self.level_weights is None else self.level_weights,
+            dtype=np.float64)
+        if self.normalize is None:
+            return weights[lev].astype(np.float32)
+        vals = csr.data.astype(np.float64)
+        vals = np.abs(vals) if self.normalize == "l1" else vals * vals
+        norms = np.bincount(key, weights=vals, minlength=csr.shape[0] * n_levels)
+        if self.normalize == "l2":
+            norms = np.sqrt(norms)
+        return (weights[lev] / np.maximum(norms[key], 1e-12)).astype(np.float32)
+
+    def transform(self, X):
+        """Spatial-pyramid bag-of-words features of the faces.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w) or (n, h * w)
+            Faces of the shape seen in ``fit``.
+
+        Returns
+        -------
+        features : ndarray of shape (n, n_words * n_cells_), float32, or CSR
+            Blocks ordered by pyramid level (``feature_blocks_``), then cell
+            (row-major), then word.
+        """
+        return self.encode(self.transform_words(X))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``g{grid}_r{row}c{col}_w{word}`` of the output columns."""
+        check_is_fitted(self)
+        names = []
+        for g in self._levels:
+            for r in range(g):
+                for c in range(g):
+                    names.extend(f"g{g}_r{r}c{c}_w{k}" for k in range(self.n_words))
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.non_deterministic = False
+        return tags

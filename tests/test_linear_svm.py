@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import make_classification
+from sklearn.svm import LinearSVC
+from sklearn.utils.estimator_checks import check_estimator
+
+from fer_classic.models.linear import LinearSVM, squared_hinge_objective
+
+
+def _data(n=600, d=30, k=4, seed=0):
+    return make_classification(n_samples=n, n_features=d, n_informative=12, n_classes=k,
+                               n_clusters_per_class=1, random_state=seed)
+
+
+def _objective(coef, intercept, X, y, classes, C):
+    Y = np.where(y[:, None] == classes[None, :], 1.0, -1.0)
+    return squared_hinge_objective(coef.T, intercept, X, Y, C)[0]
+
+
+def test_check_estimator():
+    check_estimator(LinearSVM())
+
+
+@pytest.mark.parametrize("C", [0.01, 1.0])
+def test_solves_linearsvc_objective_at_least_as_well(C):
+    X, y = _data()
+    ours = LinearSVM(C=C, tol=1e-6, max_iter=5000).fit(X, y)
+    # LinearSVC penalises its intercept; with a huge intercept_scaling the
+    # penalty on the intercept vanishes and both solve the same problem.
+    ref = LinearSVC(C=C, dual=False, tol=1e-8, intercept_scaling=100.0, max_iter=10000)
+    ref.fit(X, y)
+    f_ours = _objective(ours.coef_, ours.intercept_, X, y, ours.classes_, C)
+    f_ref = _objective(ref.coef_, ref.intercept_, X, y, ref.classes_, C)
+    assert f_ours <= f_ref * (1 + 1e-4)
+    assert np.mean(ours.predict(X) == ref.predict(X)) > 0.98
+
+
+def test_gradient_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 5))
+    Y = np.where(rng.random((20, 3)) > 0.5, 1.0, -1.0)
+    W, b = rng.normal(size=(5, 3)), rng.normal(size=3)
+    f, gW, gb = squared_hinge_objective(W, b, X, Y, 0.7)
+    eps = 1e-6
+    for (i, j) in [(0, 0), (3, 2), (4, 1)]:
+        Wp = W.copy()
+        Wp[i, j] += eps
+        num = (squared_hinge_objective(Wp, b, X, Y, 0.7)[0] - f) / eps
+        assert num == pytest.approx(gW[i, j], rel=1e-3, abs=1e-4)
+    bp = b.copy()
+    bp[1] += eps
+    assert (squared_hinge_objective(W, bp, X, Y, 0.7)[0] - f) / eps == pytest.approx(
+        gb[1], rel=1e-3, abs=1e-4)
+
+
+def test_sparse_equals_dense_and_float32():
+    X, y = _data(seed=1)
+    X[np.abs(X) < 0.8] = 0
+    dense = LinearSVM(C=0.1).fit(X, y)
+    sparse = LinearSVM(C=0.1).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(dense.coef_, sparse.coef_, atol=1e-8)
+    f32 = LinearSVM(C=0.1).fit(X.astype(np.float32), y)
+    assert np.mean(f32.predict(X) == dense.predict(X)) > 0.99
+
+
+def test_binary_has_one_hyperplane():
+    X, y = _data(k=2)
+    clf = LinearSVM().fit(X, y)
+    assert clf.coef_.shape == (1, X.shape[1]) and clf.decision_function(X).shape == (len(X),)
+    assert clf.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"C": 0}, "C must be"), ({"C": -1.0}, "C must be"), ({"tol": 0}, "tol must be"),
+    ({"max_iter": 0}, "max_iter must be"), ({"max_iter": 2.5}, "max_iter must be"),
+])
+def test_bad_params(params, match):
+    X, y = _data(n=50)
+    with pytest.raises(ValueError, match=match):
+        LinearSVM(**params).fit(X, y)
+
+
+def test_single_class_is_refused():
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        LinearSVM().fit(np.ones((5, 2)), np.zeros(5))

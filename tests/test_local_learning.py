@@ -1,0 +1,142 @@
+"""Tests for fer_classic.models.local (local learning)."""
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+from sklearn.svm import LinearSVC
+from sklearn.utils.estimator_checks import check_estimator
+
+from fer_classic.models.kernels import KernelSVC, intersection_kernel
+from fer_classic.models.local import LocalLearningClassifier, local_neighbors
+
+
+def _data(n=120, d=8, n_classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, n_classes, n)
+    centres = rng.normal(0, 2, size=(n_classes, d))
+    X = centres[y] + rng.normal(0, 1.5, size=(n, d))
+    return X, y
+
+
+@pytest.mark.parametrize("estimator", [
+    None,  # default: one-vs-rest linear SVM on the local Gram matrix
+    LinearSVC(C=0.5, random_state=0),
+    LogisticRegression(C=1.0),
+    KernelSVC(kernel="linear", multi_class="ovo"),
+])
+def test_whole_training_set_as_neighbourhood_equals_global_model(estimator):
+    X, y = _data()
+    local = LocalLearningClassifier(n_neighbors=10_000, estimator=estimator).fit(X[:90], y[:90])
+    assert local.n_neighbors_ == 90
+    glob = local.estimator_.fit(X[:90], y[:90])  # the same (cloned, seeded) template
+    np.testing.assert_array_equal(local.predict(X[90:105]), glob.predict(X[90:105]))
+
+
+def test_unanimous_neighbourhood_predicts_its_label_without_fitting():
+    X = np.array([[0.0], [0.1], [0.2], [10.0], [10.1], [10.2], [20.0]])
+    y = np.array([0, 0, 0, 1, 1, 1, 2])
+    clf = LocalLearningClassifier(n_neighbors=3).fit(X, y)
+    scores = clf.decision_function(np.array([[0.05], [10.05]]))
+    np.testing.assert_array_equal(scores, [[1, -1, -1], [-1, 1, -1]])
+    np.testing.assert_array_equal(clf.predict(np.array([[0.05], [10.05]])), [0, 1])
+
+
+def test_decision_function_aligned_with_classes_and_absent_classes_last():
+    X, y = _data(n_classes=4)
+    labels = np.array(["angry", "happy", "sad", "neutral"])[y]
+    clf = LocalLearningClassifier(n_neighbors=15).fit(X[:100], labels[:100])
+    scores = clf.decision_function(X[100:])
+    assert scores.shape == (20, 4) and np.isfinite(scores).all()
+    np.testing.assert_array_equal(clf.predict(X[100:]), clf.classes_[scores.argmax(axis=1)])
+    neigh = clf.kneighbors(X[100:])
+    for s, idx in zip(scores, neigh):
+        present = np.isin(clf.classes_, labels[:100][idx])
+        if present.sum() > 1 and not present.all():
+            assert s[~present].max() < s[present].min()
+            np.testing.assert_allclose(s[~present], s[present].min() - 1.0)
+
+
+def test_binary_decision_function_is_one_dimensional():
+    X, y = _data(n_classes=2)
+    clf = LocalLearningClassifier(n_neighbors=30).fit(X[:100], y[:100])
+    d = clf.decision_function(X[100:])
+    assert d.shape == (20,)
+    np.testing.assert_array_equal(clf.predict(X[100:]), clf.classes_[(d > 0).astype(int)])
+
+
+def test_local_models_fix_what_one_global_linear_model_cannot():
+    # four blobs in an XOR layout: no single linear boundary separates them,
+    # but each neighbourhood is linearly separable
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [0, 6], [6, 0], [6, 6]], dtype=float)
+    labels = np.array([0, 1, 1, 0])
+    idx = rng.integers(0, 4, 400)
+    X = centres[idx] + rng.normal(0, 1.0, size=(400, 2))
+    y = labels[idx]
+    glob = LinearSVC(random_state=0).fit(X[:300], y[:300]).score(X[300:], y[300:])
+    local = LocalLearningClassifier(n_neighbors=40).fit(X[:300], y[:300]).score(X[300:], y[300:])
+    assert glob < 0.75 and local > 0.95
+
+
+def test_intersection_and_linear_similarity_neighbours():
+    rng = np.random.default_rng(0)
+    Xtr = rng.random((50, 10))
+    X = rng.random((7, 10))
+    for metric, S in (("intersection", intersection_kernel(X, Xtr)), ("linear", X @ Xtr.T)):
+        idx = local_neighbors(Xtr, X, 5, metric=metric, chunk_size=3)
+        np.testing.assert_array_equal(idx, np.argsort(-S, axis=1, kind="stable")[:, :5])
+    idx = local_neighbors(Xtr, X, 5, metric="manhattan")
+    ref = NearestNeighbors(n_neighbors=5, metric="manhattan").fit(Xtr).kneighbors(
+        X, return_distance=False)
+    np.testing.assert_array_equal(idx, ref)
+
+
+def test_sparse_input_and_intersection_metric():
+    X, y = _data()
+    X = np.abs(X)
+    dense = LocalLearningClassifier(n_neighbors=25, metric="intersection").fit(X[:90], y[:90])
+    sp = LocalLearningClassifier(n_neighbors=25, metric="intersection").fit(
+        sparse.csr_matrix(X[:90]), y[:90])
+    np.testing.assert_allclose(sp.decision_function(sparse.csr_matrix(X[90:])),
+                               dense.decision_function(X[90:]), atol=1e-8)
+
+
+def test_parallel_batches_give_the_same_result():
+    X, y = _data()
+    ref = LocalLearningClassifier(n_neighbors=20).fit(X[:90], y[:90]).decision_function(X[90:])
+    par = LocalLearningClassifier(n_neighbors=20, n_jobs=2, batches_per_job=3).fit(
+        X[:90], y[:90]).decision_function(X[90:])
+    np.testing.assert_allclose(par, ref)
+
+
+def test_estimator_without_decision_function():
+    X, y = _data()
+    clf = LocalLearningClassifier(n_neighbors=30, estimator=KNeighborsClassifier(5))
+    assert clf.fit(X[:90], y[:90]).score(X[90:], y[90:]) > 0.6
+
+
+def test_errors():
+    X, y = _data()
+    with pytest.raises(NotFittedError):
+        LocalLearningClassifier().predict(X)
+    with pytest.raises(ValueError, match="n_neighbors"):
+        LocalLearningClassifier(n_neighbors=0).fit(X, y)
+    with pytest.raises(ValueError, match="Negative values"):
+        LocalLearningClassifier(metric="intersection").fit(X - 100, y)
+    with pytest.raises(ValueError):
+        LocalLearningClassifier(metric="no-such-metric").fit(X, y)
+    clf = LocalLearningClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :3])
+
+
+# small neighbourhoods keep the many local fits of the generic checks quick
+@pytest.mark.parametrize("est", [
+    LocalLearningClassifier(n_neighbors=6),
+    LocalLearningClassifier(n_neighbors=10, metric="intersection"),
+])
+def test_check_estimator(est):
+    check_estimator(est)
