@@ -1,0 +1,135 @@
+"""Raw pixel intensities as features."""
+
+import cv2
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .. import FACE_SIZE
+from ..utils.validation import check_faces
+
+__all__ = ["Pixels"]
+
+
+def _check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
+def _as_uint8(faces):
+    """Faces as uint8, refusing values that are not 8-bit intensities."""
+    if faces.dtype == np.uint8:
+        return faces
+    rounded = np.rint(faces)
+    if not np.array_equal(rounded, faces):
+        raise ValueError(
+            "equalize=True needs 8-bit intensities (whole numbers in [0, 255]); "
+            "got fractional values."
+        )
+    return rounded.astype(np.uint8)
+
+
+class Pixels(TransformerMixin, BaseEstimator):
+    """Flattened pixel intensities of 48x48 faces, scaled to [0, 1].
+
+    Parameters
+    ----------
+    equalize : bool, default=False
+        Histogram-equalise each face first (``cv2.equalizeHist`` on the
+        8-bit image), which spreads its intensities over [0, 255].
+    standardize : bool, default=False
+        Then give each face zero mean and unit variance (faces of constant
+        intensity become all zeros instead of dividing by zero).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        2304, the number of pixels of a face.
+    n_features_out_ : int
+        2304.
+
+    Notes
+    -----
+    Input intensities must lie in [0, 255] (8-bit grayscale); the output is
+    ``faces / 255`` as float32, per-face standardised if asked.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> faces = np.full((2, 48, 48), 255, dtype=np.uint8)
+    >>> Pixels().fit_transform(faces)[:, :3]
+    array([[1., 1., 1.],
+           [1., 1., 1.]], dtype=float32)
+    """
+
+    def __init__(self, equalize=False, standardize=False):
+        self.equalize = equalize
+        self.standardize = standardize
+
+    def _check_input(self, X):
+        faces = check_faces(X, dtype=None)
+        if faces.dtype != np.uint8:
+            lo, hi = faces.min(), faces.max()
+            if lo < 0 or hi > 255:
+                raise ValueError(
+                    "Pixels expects 8-bit intensities in [0, 255]; got values in "
+                    f"[{lo}, {hi}]."
+                )
+        return faces
+
+    def fit(self, X, y=None):
+        """Validate the parameters and ``X``; nothing is learnt.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 48, 48) or (n, 2304)
+            Faces with intensities in [0, 255].
+        y : ignored
+
+        Returns
+        -------
+        self : Pixels
+        """
+        _check_bool(self.equalize, "equalize")
+        _check_bool(self.standardize, "standardize")
+        self._check_input(X)
+        self.n_features_in_ = FACE_SIZE * FACE_SIZE
+        self.n_features_out_ = FACE_SIZE * FACE_SIZE
+        return self
+
+    def transform(self, X):
+        """Pixel features of each face.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 48, 48) or (n, 2304)
+            Faces with intensities in [0, 255].
+
+        Returns
+        -------
+        features : ndarray of shape (n, 2304), float32
+        """
+        check_is_fitted(self, "n_features_out_")
+        faces = self._check_input(X)
+        n = len(faces)
+        if self.equalize:
+            faces8 = _as_uint8(faces)
+            faces = np.empty_like(faces8)
+            for i in range(n):
+                cv2.equalizeHist(faces8[i], dst=faces[i])
+        out = faces.reshape(n, -1).astype(np.float32)
+        out *= np.float32(1 / 255)
+        if self.standardize:
+            out -= out.mean(axis=1, keepdims=True)
+            std = out.std(axis=1, keepdims=True)
+            std[std == 0] = 1
+            out /= std
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``pixel_{row}_{col}`` of the output features."""
+        check_is_fitted(self, "n_features_out_")
+        return np.asarray(
+            [f"pixel_{r}_{c}" for r in range(FACE_SIZE) for c in range(FACE_SIZE)], dtype=object
+        )

@@ -1,0 +1,113 @@
+"""Raw-pixel features: scaling, equalisation, standardisation, validation."""
+
+import warnings
+
+import cv2
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import check_estimator
+
+from fer_classic.features import Pixels
+
+_NEEDS_FACES = "needs (n, 2304) face rows; the check feeds (n, k) arrays with k < 2304"
+_SPARSE = "sparse input is refused by check_faces as non-numeric, with a message without 'sparse'"
+EXPECTED_FAILED_CHECKS = {
+    name: _NEEDS_FACES
+    for name in [
+        "check_complex_data",
+        "check_dict_unchanged",
+        "check_dont_overwrite_parameters",
+        "check_dtype_object",
+        "check_estimators_dtypes",
+        "check_estimators_empty_data_messages",
+        "check_estimators_fit_returns_self",
+        "check_estimators_nan_inf",
+        "check_estimators_overwrite_params",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_fit2d_1feature",
+        "check_fit2d_1sample",
+        "check_fit2d_predict1d",
+        "check_fit_check_is_fitted",
+        "check_fit_idempotent",
+        "check_fit_score_takes_y",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_n_features_in",
+        "check_n_features_in_after_fitting",
+        "check_pipeline_consistency",
+        "check_positive_only_tag_during_fit",
+        "check_readonly_memmap_input",
+        "check_transformer_data_not_an_array",
+        "check_transformer_general",
+        "check_transformer_preserve_dtypes",
+    ]
+}
+EXPECTED_FAILED_CHECKS.update(
+    {
+        "check_estimator_sparse_array": _SPARSE,
+        "check_estimator_sparse_matrix": _SPARSE,
+        "check_estimator_sparse_tag": _SPARSE,
+    }
+)
+
+
+@pytest.fixture
+def faces():
+    rng = np.random.default_rng(0)
+    # Low-contrast faces, so that equalisation visibly changes them.
+    return rng.integers(60, 120, (5, 48, 48)).astype(np.uint8)
+
+
+def test_plain_pixels(faces):
+    est = Pixels()
+    out = est.fit_transform(faces)
+    assert out.dtype == np.float32 and out.shape == (5, 2304)
+    np.testing.assert_allclose(out, faces.reshape(5, -1) / 255.0, rtol=1e-6)
+    assert est.n_features_in_ == est.n_features_out_ == 2304
+    np.testing.assert_array_equal(est.transform(faces.reshape(5, -1).astype(float)), out)
+    assert est.get_feature_names_out()[49] == "pixel_1_1"
+
+
+def test_equalize_matches_opencv(faces):
+    out = Pixels(equalize=True).fit_transform(faces)
+    expected = np.stack([cv2.equalizeHist(f) for f in faces]).reshape(5, -1) / 255.0
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+    assert out.min() == 0 and out.max() == 1  # stretched to the full range
+    # Whole-number floats are accepted as 8-bit intensities.
+    np.testing.assert_array_equal(Pixels(equalize=True).fit_transform(faces.astype(float)), out)
+
+
+def test_standardize(faces):
+    out = Pixels(standardize=True).fit_transform(faces)
+    np.testing.assert_allclose(out.mean(axis=1), 0, atol=1e-5)
+    np.testing.assert_allclose(out.std(axis=1), 1, rtol=1e-4)
+    flat = np.full((2, 48, 48), 77, dtype=np.uint8)
+    flat_out = Pixels(standardize=True).fit_transform(flat)
+    assert np.isfinite(flat_out).all() and not flat_out.any()
+    both = Pixels(equalize=True, standardize=True).fit_transform(faces)
+    np.testing.assert_allclose(both.std(axis=1), 1, rtol=1e-4)
+
+
+def test_validation(faces):
+    with pytest.raises(ValueError, match=r"\[0, 255\]"):
+        Pixels().fit(faces.astype(float) - 100)
+    with pytest.raises(ValueError, match=r"\[0, 255\]"):
+        Pixels().fit(faces).transform(faces.astype(float) * 3)
+    with pytest.raises(ValueError, match="fractional"):
+        Pixels(equalize=True).fit(faces).transform(faces + 0.5)
+    with pytest.raises(ValueError, match="equalize"):
+        Pixels(equalize="yes").fit(faces)
+    with pytest.raises(ValueError, match="standardize"):
+        Pixels(standardize=1).fit(faces)
+    with pytest.raises(ValueError, match="shape"):
+        Pixels().fit(np.zeros((3, 48)))
+    with pytest.raises(NotFittedError):
+        Pixels().transform(faces)
+
+
+def test_check_estimator():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_estimator(Pixels(), expected_failed_checks=EXPECTED_FAILED_CHECKS)
