@@ -6,13 +6,20 @@ histograms), ``sift`` (dense SIFT descriptors) and ``bovw`` (bag of visual
 words: codebook, spatial pyramid, encodings).
 """
 
-from .pixels import Pixels
+from .bovw import BagOfVisualWords
 from .hog import HOG, hog_features
 from .lbp import LBP, lbp_codes, lbp_histograms
+from .pixels import Pixels
+from .sift import DenseSIFT, dense_sift
 
-__all__ = ["Pixels", "HOG", "hog_features", "LBP", "lbp_codes", "lbp_histograms"]
-
-from .sift import DenseSIFT, dense_sift  # noqa: E402
-from .bovw import BagOfVisualWords  # noqa: E402
-
-__all__ += ["DenseSIFT", "dense_sift", "BagOfVisualWords"]
+__all__ = [
+    "BagOfVisualWords",
+    "DenseSIFT",
+    "HOG",
+    "LBP",
+    "Pixels",
+    "dense_sift",
+    "hog_features",
+    "lbp_codes",
+    "lbp_histograms",
+]
