@@ -1,0 +1,609 @@
+"""Save fitted pipelines to disk and load them back, checked before unpickling.
+
+A fer_classic model file holds a fitted scikit-learn estimator (normally the
+pipeline the bench refitted on Training) serialised with :mod:`joblib`,
+behind a short text header that is read and checked *before* anything is
+unpickled::
+
+    FER_CLASSIC_MODEL/1 sha256=<64 hex digits> header=<bytes> payload=<bytes>\\n
+    {"format": "fer_classic-model", "versions": {...}, "label_names": [...], ...}\\n
+    <joblib payload>
+
+The first line is the magic string, the format version, the SHA-256 of the
+header and payload bytes that follow, and their sizes. The second is the
+metadata as one line of JSON: fer_classic, scikit-learn, numpy and Python
+versions, the class labels and their names, the training-data fingerprint,
+the chosen hyper-parameters and the PublicTest/PrivateTest scores. ``head -2
+model.joblib`` shows it; :func:`read_model_info` returns it without
+unpickling anything.
+
+Trust model
+-----------
+**Loading a joblib (pickle) file executes code chosen by whoever wrote it.**
+Only load model files that you trained yourself or received from a source you
+trust as much as the code you run. The header protects against accidents, not
+attackers:
+
+* a file that does not start with the magic string (any other joblib or
+  pickle file, an image, ...) is refused without being unpickled;
+* a truncated file, or one with any byte changed after it was written, fails
+  the SHA-256 check and is refused without being unpickled;
+* a file written by a newer format, or (with ``strict=True``) by other
+  fer_classic or scikit-learn versions, is refused before unpickling;
+  otherwise a version difference gives a :class:`ModelVersionWarning`.
+
+The checksum is not a signature: anyone who can write the file can write a
+matching header. To make sure a file is the one you expect (for example one
+shared by a colleague), compare its SHA-256 (``sha256sum model.joblib``, or
+``read_model_info(path)["file_sha256"]``) with the value received through a
+trusted channel, or let :func:`load_model` do it with ``sha256=``.
+
+The file is deliberately not a plain joblib file: ``joblib.load`` refuses it,
+so it is never unpickled by accident without the checks.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from sklearn.pipeline import make_pipeline
+>>> from sklearn.preprocessing import StandardScaler
+>>> from fer_classic.datasets import make_synthetic_faces
+>>> from fer_classic.features import HOG
+>>> from fer_classic.models.linear import LinearSVM
+>>> data = make_synthetic_faces(n_per_class=10, random_state=0)
+>>> X, y = data.get_split("Training")
+>>> pipe = make_pipeline(HOG(), StandardScaler(), LinearSVM()).fit(X, y)
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "hog.joblib"
+>>> _ = save_model(pipe, path, data=data, name="hog-linearsvm")
+>>> read_model_info(path)["label_names"][3]
+'Happy'
+>>> loaded = load_model(path)
+>>> bool((loaded.predict(X) == pipe.predict(X)).all())
+True
+"""
+
+import hashlib
+import io
+import json
+import numbers
+import os
+import platform
+import re
+import tempfile
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+
+from . import EMOTIONS, FACE_SIZE, __version__
+
+__all__ = [
+    "MAGIC",
+    "FORMAT_VERSION",
+    "ModelFileError",
+    "ModelVersionError",
+    "ModelVersionWarning",
+    "NoModelError",
+    "save_model",
+    "load_model",
+    "read_model_info",
+    "label_names_for",
+    "score_method_of",
+    "default_model_dir",
+    "find_default_model",
+    "TRAIN_DEFAULT_COMMAND",
+]
+
+#: First bytes of every fer_classic model file.
+MAGIC = b"FER_CLASSIC_MODEL/"
+#: Version of the file layout written by :func:`save_model`.
+FORMAT_VERSION = 1
+#: Versions compared on load; a difference warns (or raises with ``strict``).
+CHECKED_VERSIONS = ("fer_classic", "scikit-learn")
+
+_FIRST_LINE = re.compile(
+    rb"FER_CLASSIC_MODEL/(?P<version>\d{1,6}) sha256=(?P<sha256>[0-9a-f]{64}) "
+    rb"header=(?P<header>\d{1,12}) payload=(?P<payload>\d{1,15})\n\Z"
+)
+_MAX_FIRST_LINE = 256
+_MAX_HEADER = 16 * 2**20
+
+#: The one command that trains a model and stores it where ``predict`` looks.
+TRAIN_DEFAULT_COMMAND = (
+    "python -m fer_classic.bench --data PATH/TO/fer2013 --pipelines hog-rbfsvm "
+    "--save-models {directory}"
+)
+
+
+class ModelFileError(ValueError):
+    """A file is not a fer_classic model, is damaged, or cannot be used.
+
+    Raised before anything is unpickled whenever the file's header is
+    missing, malformed or does not match its contents.
+    """
+
+
+class ModelVersionError(ModelFileError):
+    """``strict=True`` and the model was saved by other library versions."""
+
+
+class ModelVersionWarning(UserWarning):
+    """The model was saved by other fer_classic or scikit-learn versions."""
+
+
+class NoModelError(FileNotFoundError):
+    """No usable saved model where :func:`find_default_model` looks."""
+
+
+# --------------------------------------------------------------------------
+# metadata helpers
+# --------------------------------------------------------------------------
+
+
+def _environment():
+    """Versions recorded in (and compared against) a model file."""
+    import scipy
+
+    return {
+        "fer_classic": __version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "joblib": joblib.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _jsonable(obj):
+    """``obj`` with numpy scalars/arrays and tuples turned into JSON types."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, numbers.Integral):
+        return int(obj)
+    if isinstance(obj, numbers.Real):
+        value = float(obj)
+        return value if np.isfinite(value) else None
+    if obj is None or isinstance(obj, str):
+        return obj
+    return repr(obj)
+
+
+def label_names_for(classes):
+    """Names of class labels: FER2013 ids 0..6 become :data:`fer_classic.EMOTIONS`.
+
+    Parameters
+    ----------
+    classes : array-like
+        The fitted ``classes_`` of a classifier.
+
+    Returns
+    -------
+    names : list of str
+
+    Examples
+    --------
+    >>> label_names_for([0, 3, 6])
+    ['Angry', 'Happy', 'Neutral']
+    >>> label_names_for(["cat", "dog"])
+    ['cat', 'dog']
+    """
+    names = []
+    for c in np.asarray(classes).tolist():
+        if isinstance(c, numbers.Integral) and not isinstance(c, bool) \
+                and 0 <= c < len(EMOTIONS):
+            names.append(EMOTIONS[c])
+        else:
+            names.append(str(c))
+    return names
+
+
+def score_method_of(estimator):
+    """How :class:`~fer_classic.faces.ExpressionPredictor` scores classes.
+
+    Returns ``"predict_proba"`` if the estimator has it (for a pipeline:
+    its last step), else ``"softmax(decision_function)"``, else ``"one-hot"``
+    (the predicted class gets 1).
+
+    Examples
+    --------
+    >>> from sklearn.svm import SVC
+    >>> score_method_of(SVC())
+    'softmax(decision_function)'
+    """
+    if hasattr(estimator, "predict_proba"):
+        return "predict_proba"
+    if hasattr(estimator, "decision_function"):
+        return "softmax(decision_function)"
+    return "one-hot"
+
+
+def _classes_of(estimator):
+    classes = getattr(estimator, "classes_", None)
+    if classes is None:
+        raise ValueError(
+            f"{type(estimator).__name__} has no classes_: save_model() needs a fitted "
+            "classifier (or a pipeline ending in one); call fit() first."
+        )
+    return np.asarray(classes)
+
+
+def _describe(estimator):
+    steps = getattr(estimator, "steps", None)
+    if steps is None:
+        return type(estimator).__name__
+    return "Pipeline(" + ", ".join(f"{n}={type(s).__name__}" for n, s in steps) + ")"
+
+
+def _scores_from(record):
+    scores = {}
+    for key, split in (("public", "PublicTest"), ("private", "PrivateTest")):
+        value = record.get(key)
+        if isinstance(value, dict):
+            scores[split] = {k: value[k] for k in ("accuracy", "macro_f1",
+                                                    "per_class_recall", "confusion")
+                             if k in value}
+    return scores
+
+
+def _build_header(estimator, record, data, name):
+    classes = _classes_of(estimator)
+    record = dict(record or {})
+    header = {
+        "format": "fer_classic-model",
+        "format_version": FORMAT_VERSION,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "name": name if name is not None else record.get("name"),
+        "description": record.get("description"),
+        "estimator": _describe(estimator),
+        "classes": classes.tolist(),
+        "label_names": label_names_for(classes),
+        "input": {"shape": [FACE_SIZE, FACE_SIZE], "dtype": "uint8",
+                  "description": "grayscale faces, 0..255, as in FER2013"},
+        "score_method": score_method_of(estimator),
+        "versions": _environment(),
+        "training_data": None,
+        "best_params": record.get("best_params"),
+        "scores": _scores_from(record),
+        "n_train": record.get("n_train"),
+        "config": record.get("config"),
+    }
+    if data is not None:
+        header["training_data"] = {
+            "fingerprint": data.fingerprint(),
+            "source": data.source,
+            "synthetic": data.source == "synthetic",
+            "path": None if data.path is None else str(data.path),
+        }
+    elif isinstance(record.get("config"), dict) and "fingerprint" in record["config"]:
+        header["training_data"] = {"fingerprint": record["config"]["fingerprint"]}
+    return _jsonable(header)
+
+
+# --------------------------------------------------------------------------
+# writing
+# --------------------------------------------------------------------------
+
+
+def save_model(estimator, path, *, record=None, data=None, name=None, compress=3):
+    """Write a fitted estimator and its metadata to a fer_classic model file.
+
+    The file is written to a temporary name and moved into place, so ``path``
+    is never left half-written. See the module docstring for the layout and
+    the trust model.
+
+    Parameters
+    ----------
+    estimator : fitted classifier or Pipeline
+        Normally a pipeline taking ``(n, 48, 48)`` uint8 faces; must have
+        ``classes_`` and ``predict``.
+    path : str or path-like
+        Destination file (parent directories are created). The bench uses
+        ``<pipeline name>.joblib``.
+    record : dict, optional
+        The bench's run record; ``name``, ``description``, ``best_params``,
+        ``public``/``private`` scores, ``n_train`` and ``config`` are kept.
+    data : fer_classic.datasets.FER2013, optional
+        The data the model was trained on; its fingerprint, source and path
+        are kept.
+    name : str, optional
+        Model name; defaults to ``record["name"]``.
+    compress : int, default=3
+        joblib (zlib) compression level, 0 for none.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        If ``estimator`` is not a fitted classifier.
+    """
+    if not hasattr(estimator, "predict"):
+        raise ValueError(f"save_model() needs a fitted classifier with predict(); got "
+                         f"{type(estimator).__name__}.")
+    header = _build_header(estimator, record, data, name)
+    buffer = io.BytesIO()
+    joblib.dump(estimator, buffer, compress=compress)
+    payload = buffer.getvalue()
+    header["payload"] = {"serializer": "joblib", "compress": int(compress)}
+    header_bytes = (json.dumps(header, ensure_ascii=True, sort_keys=True,
+                               allow_nan=False) + "\n").encode("ascii")
+    digest = hashlib.sha256(header_bytes)
+    digest.update(payload)
+    first = (MAGIC + f"{FORMAT_VERSION} sha256={digest.hexdigest()} "
+             f"header={len(header_bytes)} payload={len(payload)}\n".encode("ascii"))
+
+    path = Path(os.path.expanduser(os.fspath(path)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".joblib", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(first)
+            fh.write(header_bytes)
+            fh.write(payload)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------
+# reading
+# --------------------------------------------------------------------------
+
+
+def _read_checked(path):
+    """Read and verify a model file; return ``(header, payload, file_sha256)``.
+
+    Nothing is unpickled here.
+    """
+    path = Path(os.path.expanduser(os.fspath(path)))
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a directory; expected a fer_classic model file "
+                             "(.joblib written by save_model or bench --save-models).")
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such model file.") from None
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read the model file ({exc.strerror}).") from None
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        first = fh.readline(_MAX_FIRST_LINE)
+        if not first.startswith(MAGIC):
+            raise ModelFileError(
+                f"{path}: not a fer_classic model file (it does not start with "
+                f"{MAGIC.decode()!s}); refusing to unpickle it, because loading a joblib or "
+                "pickle file runs code. If you trust the file, load it yourself with "
+                "joblib.load()."
+            )
+        version = first[len(MAGIC):].split(b" ", 1)[0]
+        if version.isdigit() and int(version) != FORMAT_VERSION:
+            newer = int(version) > FORMAT_VERSION
+            raise ModelFileError(
+                f"{path}: written in model format {int(version)} by "
+                f"{'a newer' if newer else 'an older'} fer_classic; this is fer_classic "
+                f"{__version__}, which reads format {FORMAT_VERSION}. "
+                + ("Upgrade fer_classic or re-train the model." if newer
+                   else "Re-train the model.")
+            )
+        m = _FIRST_LINE.match(first)
+        if m is None:
+            raise ModelFileError(f"{path}: damaged fer_classic model file (malformed first "
+                                 "line); refusing to unpickle it.")
+        n_header, n_payload = int(m["header"]), int(m["payload"])
+        expected = len(first) + n_header + n_payload
+        if n_header > _MAX_HEADER or size != expected:
+            raise ModelFileError(
+                f"{path}: damaged fer_classic model file ({size} bytes, the header announces "
+                f"{expected}): truncated or modified; refusing to unpickle it."
+            )
+        header_bytes = fh.read(n_header)
+        payload = fh.read(n_payload)
+    digest = hashlib.sha256(header_bytes)
+    digest.update(payload)
+    if digest.hexdigest() != m["sha256"].decode():
+        raise ModelFileError(
+            f"{path}: SHA-256 check failed: the file was modified or corrupted after it was "
+            "saved; refusing to unpickle it."
+        )
+    try:
+        header = json.loads(header_bytes.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        header = None
+    if not isinstance(header, dict) or header.get("format") != "fer_classic-model":
+        raise ModelFileError(f"{path}: damaged fer_classic model file (unreadable "
+                             "metadata); refusing to unpickle it.")
+    file_digest = hashlib.sha256(first)
+    file_digest.update(header_bytes)
+    file_digest.update(payload)
+    header["file_sha256"] = file_digest.hexdigest()
+    header["path"] = str(path)
+    return header, payload
+
+
+def read_model_info(path):
+    """Metadata of a model file, checked (magic, sizes, SHA-256) but not unpickled.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    info : dict
+        The header written by :func:`save_model` (``name``, ``versions``,
+        ``classes``, ``label_names``, ``training_data``, ``best_params``,
+        ``scores``, ``score_method``, ...) plus ``path`` and ``file_sha256``
+        (the SHA-256 of the whole file, as ``sha256sum`` prints it).
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing, not a fer_classic model, or damaged.
+    """
+    return _read_checked(path)[0]
+
+
+def _version_problems(info):
+    saved = info.get("versions") or {}
+    current = _environment()
+    return [f"{key} {saved.get(key)} (this is {current[key]})"
+            for key in CHECKED_VERSIONS if saved.get(key) != current[key]]
+
+
+def load_model(path, *, strict=False, sha256=None, return_info=False):
+    """Load a model written by :func:`save_model`, checking it before unpickling.
+
+    **Security:** this unpickles the file, which runs code chosen by whoever
+    wrote it. Only load models you trained or got from a source you trust;
+    the checks below catch foreign, damaged and mismatched files, not a
+    deliberately forged one (see the module docstring).
+
+    Checks, in order, all before unpickling: the magic string and format
+    version; the size and the SHA-256 of the contents; ``sha256`` if given;
+    the fer_classic and scikit-learn versions the model was saved with. After
+    unpickling, the object must have ``predict`` and the saved ``classes_``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model file.
+    strict : bool, default=False
+        Raise :class:`ModelVersionError` if the model was saved with another
+        fer_classic or scikit-learn version. By default a
+        :class:`ModelVersionWarning` is issued and the model is loaded
+        (scikit-learn does not guarantee that pickles work across versions;
+        predictions may differ or loading may fail).
+    sha256 : str, optional
+        Expected SHA-256 of the whole file (``sha256sum`` output); a
+        different file is refused before unpickling.
+    return_info : bool, default=False
+        Also return the metadata (as :func:`read_model_info`).
+
+    Returns
+    -------
+    estimator : fitted estimator
+    info : dict
+        Only when ``return_info=True``.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing, not a fer_classic model, damaged, does not
+        match ``sha256``, or does not hold a classifier.
+    ModelVersionError
+        If ``strict`` and the versions differ.
+    """
+    header, payload = _read_checked(path)
+    where = header["path"]
+    if sha256 is not None and str(sha256).strip().lower() != header["file_sha256"]:
+        raise ModelFileError(
+            f"{where}: SHA-256 is {header['file_sha256']}, expected {sha256}; refusing to "
+            "unpickle it."
+        )
+    problems = _version_problems(header)
+    if problems:
+        message = (f"{where} was saved with " + ", ".join(problems)
+                   + ". Pickled scikit-learn models are only guaranteed to work with the "
+                   "versions that saved them; re-train it (python -m fer_classic.bench ... "
+                   "--save-models DIR) if predictions look wrong.")
+        if strict:
+            raise ModelVersionError(message)
+        warnings.warn(message, ModelVersionWarning, stacklevel=2)
+    try:
+        estimator = joblib.load(io.BytesIO(payload))
+    except Exception as exc:  # e.g. a class that no longer exists in this version
+        raise ModelFileError(f"{where}: could not unpickle the model "
+                             f"({type(exc).__name__}: {exc}).") from exc
+    classes = getattr(estimator, "classes_", None)
+    if not hasattr(estimator, "predict") or classes is None \
+            or np.asarray(classes).tolist() != header.get("classes"):
+        raise ModelFileError(f"{where}: the stored object is not the classifier its header "
+                             "describes.")
+    return (estimator, header) if return_info else estimator
+
+
+# --------------------------------------------------------------------------
+# the default model
+# --------------------------------------------------------------------------
+
+
+def default_model_dir():
+    """Where ``python -m fer_classic.predict`` looks for a model by default.
+
+    ``get_cache_dir() / "models"``, i.e. ``~/.cache/fer_classic/models``
+    unless ``FER_CLASSIC_CACHE`` or ``XDG_CACHE_HOME`` say otherwise.
+    """
+    from .datasets import get_cache_dir
+
+    return get_cache_dir() / "models"
+
+
+def _public_accuracy(info):
+    try:
+        return float(info["scores"]["PublicTest"]["accuracy"])
+    except (KeyError, TypeError, ValueError):
+        return float("-inf")
+
+
+def find_default_model(directory=None):
+    """The model ``predict`` uses when none is given.
+
+    In ``directory`` (default :func:`default_model_dir`): ``default.joblib``
+    if it exists; otherwise, among the valid model files trained on real
+    (not synthetic) data, the one with the best **PublicTest** accuracy (the
+    challenge's validation split; PrivateTest is never used to choose).
+
+    Parameters
+    ----------
+    directory : str or path-like, optional
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    NoModelError
+        If there is no usable model; the message gives the command that
+        trains one.
+    """
+    directory = Path(directory) if directory is not None else default_model_dir()
+    default = directory / "default.joblib"
+    if default.is_file():
+        return default
+    candidates, skipped = [], []
+    for path in sorted(directory.glob("*.joblib")) if directory.is_dir() else []:
+        try:
+            info = read_model_info(path)
+        except ModelFileError:
+            skipped.append(f"{path.name} (not a valid model file)")
+            continue
+        if (info.get("training_data") or {}).get("synthetic"):
+            skipped.append(f"{path.name} (trained on synthetic faces)")
+            continue
+        candidates.append((_public_accuracy(info), path.name, path))
+    if candidates:
+        return max(candidates, key=lambda c: (c[0], c[1]))[2]
+    extra = f" (ignored: {', '.join(skipped)})" if skipped else ""
+    raise NoModelError(
+        f"no trained model in {directory}{extra}. Train one on FER2013 with\n  "
+        + TRAIN_DEFAULT_COMMAND.format(directory=directory)
+        + "\nor pass --model FILE."
+    )
