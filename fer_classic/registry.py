@@ -270,6 +270,10 @@ register(PipelineSpec(
 ))
 
 
+#: --quick runs learn a smaller codebook from fewer descriptors.
+_QUICK_BOVW = {"bovw__n_words": [200], "bovw__n_samples": [50_000]}
+
+
 def _bovw(levels, encoding, random_state):
     # Dense SIFT every 2 pixels with 4-pixel bins (16-pixel patches, 289 per
     # face), a 1,000-word k-means codebook, per-level L2-normalised counts or
@@ -288,7 +292,7 @@ register(PipelineSpec(
         ("svm", LinearSVM(C=1.0, tol=1e-3)),
     ]),
     grid={"svm__C": [0.3, 1.0, 3.0]},
-    quick_grid={"svm__C": [1.0]},
+    quick_grid=_QUICK_BOVW | {"svm__C": [1.0]},
     description="dense SIFT bag of 1,000 visual words (histogram, no pyramid), linear SVM",
     tags=("sift",),
 ))
@@ -300,7 +304,7 @@ register(PipelineSpec(
         ("svm", LinearSVM(C=1.0, tol=1e-3)),
     ]),
     grid={"svm__C": [0.3, 1.0, 3.0]},
-    quick_grid={"svm__C": [1.0]},
+    quick_grid=_QUICK_BOVW | {"svm__C": [1.0]},
     description="dense SIFT presence vectors on a 1+2x2+4x4 spatial pyramid, linear SVM",
     tags=("sift",),
 ))
@@ -314,7 +318,7 @@ register(PipelineSpec(
             estimator=KernelSVC(kernel="linear", C=1.0), n_jobs=2)),
     ]),
     grid={"local__n_neighbors": [200, 500]},
-    quick_grid={"local__n_neighbors": [200]},
+    quick_grid=_QUICK_BOVW | {"local__n_neighbors": [200]},
     description="the pyramid presence vectors with local learning: a linear SVM on the "
                 "k most similar training faces of each test face",
     published="ionescu2013",
