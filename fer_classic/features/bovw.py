@@ -296,7 +296,19 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
         self.image_shape_ = tuple(int(s) for s in faces.shape[1:])
         self.n_features_in_ = self.image_shape_[0] * self.image_shape_[1]
         self.positions_ = positions
-        self.cells_ = pyramid_cells(positions, self.image_shape_, levels)
+        self._refresh_layout()
+        return self
+
+    def _refresh_layout(self):
+        """Recompute the pyramid layout (``cells_``, ``feature_blocks_``).
+
+        The codebook does not depend on ``pyramid_levels``, ``encoding``,
+        ``normalize`` or ``level_weights``; after changing ``pyramid_levels``
+        on a fitted instance, this re-derives the layout without refitting
+        (used by ``benchmarks/ablation_bovw.py``).
+        """
+        levels = _check_levels(self.pyramid_levels)
+        self.cells_ = pyramid_cells(self.positions_, self.image_shape_, levels)
         self.n_cells_ = int(sum(g * g for g in levels))
         self.feature_blocks_ = []
         start = 0
@@ -305,7 +317,6 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
             self.feature_blocks_.append(slice(start, stop))
             start = stop
         self._levels = levels
-        return self
 
     # ------------------------------------------------------------ transform
     def transform_words(self, X):
