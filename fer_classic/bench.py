@@ -12,10 +12,14 @@ from pathlib import Path
 
 from . import __version__
 
+#: Faces per class of the synthetic data set used when no FER2013 is given.
+SYNTHETIC_PER_CLASS = 100
+
 EPILOG = """\
 data: --data PATH (or the FER2013_PATH environment variable) names fer2013.csv,
 icml_face_data.csv, the image-folder release (train/ and test/) or a folder
-holding one of them. With neither, the bench runs on synthetic faces and says so.
+holding one of them. With neither, the bench runs on synthetic faces (with the
+--quick grids, a demonstration that takes a minute or two) and says so.
 
 examples:
   python -m fer_classic.bench                                  # synthetic, all pipelines
@@ -44,6 +48,12 @@ def _seed(text):
     return value
 
 
+def _nonempty(text):
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a non-empty value")
+    return text
+
+
 def build_parser():
     """The command-line parser (exposed for tests and docs)."""
     p = argparse.ArgumentParser(
@@ -51,7 +61,7 @@ def build_parser():
         description="Score fer_classic's named pipelines with the FER2013 challenge protocol "
                     "(grid search on PublicTest, accuracy on PrivateTest).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", metavar="PATH",
+    p.add_argument("--data", metavar="PATH", type=_nonempty,
                    help="FER2013 CSV or image folder (default: $FER2013_PATH, else synthetic)")
     p.add_argument("--synthetic", action="store_true",
                    help="use synthetic faces even if FER2013_PATH is set")
@@ -67,6 +77,9 @@ def build_parser():
     p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     p.add_argument("--resume", action="store_true",
                    help="skip pipelines already finished in --out with the same settings")
+    p.add_argument("--scheduler", metavar="ADDRESS", type=_nonempty,
+                   help="run the grid searches on this Dask scheduler, e.g. tcp://HOST:8786 "
+                        '(needs: pip install "fer_classic[dask]"; --n-jobs is then ignored)')
     p.add_argument("--no-cache", action="store_true", help="do not cache features on disk")
     p.add_argument("--save-models", metavar="DIR",
                    help="save each fitted pipeline (joblib + metadata) into DIR")
@@ -92,6 +105,17 @@ def main(argv=None):
         parser.error(f"unknown pipeline(s) {', '.join(unknown)}; "
                      f"choose from: {', '.join(REGISTRY)}")
 
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        parser.error(f"--out {args.out!r} exists and is not a directory")
+    if args.scheduler:
+        from .distributed import check_scheduler
+
+        try:  # dask installed, scheduler reachable: checked before loading any data
+            check_scheduler(args.scheduler)
+        except (ImportError, OSError, ValueError) as exc:
+            print(f"error: --scheduler: {exc}", file=sys.stderr)
+            return 2
+
     from .datasets import FER2013FormatError, get_cache_dir, load_fer2013, make_synthetic_faces
     from .runner import BenchmarkError, run_benchmark
 
@@ -100,7 +124,7 @@ def main(argv=None):
         if path:
             data = load_fer2013(path)
         else:
-            data = make_synthetic_faces(n_per_class=200, random_state=args.seed)
+            data = make_synthetic_faces(n_per_class=SYNTHETIC_PER_CLASS, random_state=args.seed)
     except (FER2013FormatError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -108,15 +132,18 @@ def main(argv=None):
     t0 = time.perf_counter()
     try:
         records = run_benchmark(
-            names, data, args.out, quick=args.quick, seed=args.seed, n_jobs=args.n_jobs,
-            resume=args.resume,
+            names, data, args.out, quick=args.quick or data.is_synthetic, seed=args.seed,
+            n_jobs=args.n_jobs, resume=args.resume,
             cache_dir=None if args.no_cache else Path(get_cache_dir()) / "features",
-            save_models=args.save_models,
+            save_models=args.save_models, scheduler=args.scheduler,
         )
         code = 0
     except BenchmarkError as exc:
         print(f"error: some pipelines failed: {exc}", file=sys.stderr)
         records, code = None, 1
+    except OSError as exc:  # e.g. the scheduler went away, the disk is full
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: finished pipelines are in "
               f"{args.out}/runs; re-run with --resume to continue", file=sys.stderr)

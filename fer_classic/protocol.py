@@ -29,6 +29,7 @@ from sklearn.model_selection import ParameterGrid
 from sklearn.pipeline import Pipeline
 
 from . import EMOTIONS, SPLITS
+from .distributed import scatter_arrays
 from .utils.progress import log, progress
 
 __all__ = ["ProtocolResult", "score_predictions", "run_protocol", "split_params"]
@@ -146,8 +147,8 @@ def _fit_score(classifier, params, F_train, y_train, F_public, y_public):
     t0 = time.perf_counter()
     est.fit(F_train, y_train)
     fit_time = time.perf_counter() - t0
-    acc = float(accuracy_score(y_public, est.predict(F_public)))
-    return est, acc, fit_time
+    pred_public = est.predict(F_public)
+    return est, float(accuracy_score(y_public, pred_public)), fit_time, pred_public
 
 
 def run_protocol(
@@ -256,19 +257,21 @@ def run_protocol(
             )
             for _, clf in members
         )
-        outs = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-        for (params, _), (est, acc, fit_time) in zip(
+        # on a Dask backend, ship the features to the workers once, not per task
+        with scatter_arrays(F_train, y_train, F_public, y_public):
+            outs = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+        for (params, _), (est, acc, fit_time, pred_public) in zip(
             members, progress(outs, total=len(members), desc=name, disable=not verbose)
         ):
             search.append({"params": params, "public_accuracy": acc, "fit_time": fit_time})
             if best is None or acc > best["acc"]:
                 best = {"acc": acc, "params": params, "est": est, "fit_time": fit_time,
                         "features": fitted, "feat_time": feat_time,
-                        "F_public": F_public, "F_private": F_private}
+                        "pred_public": pred_public, "F_private": F_private}
     search_time = time.perf_counter() - t_search
 
     est = best["est"]
-    pred_public = est.predict(best["F_public"])
+    pred_public = best["pred_public"]  # kept from the search: local learning is costly
     t0 = time.perf_counter()
     pred_private = est.predict(best["F_private"])
     predict_time = time.perf_counter() - t0

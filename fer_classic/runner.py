@@ -94,6 +94,7 @@ def run_benchmark(
     resume=False,
     cache_dir=None,
     save_models=None,
+    scheduler=None,
     verbose=True,
 ):
     """Run the named pipelines on ``data`` and write the results into ``out_dir``.
@@ -120,6 +121,10 @@ def run_benchmark(
     save_models : str or Path, optional
         Directory to save each fitted pipeline into (see
         :func:`fer_classic.persist.save_model`).
+    scheduler : str or distributed.Client, optional
+        Run the grid searches and local-learning predictions on this Dask
+        cluster (see :func:`fer_classic.distributed.dask_backend`; needs the
+        ``dask`` extra). Results are the same as a local run.
     verbose : bool, default=True
         Progress on stderr.
 
@@ -134,10 +139,18 @@ def run_benchmark(
         After all pipelines ran, if any failed.
     """
     specs = [get_spec(n) for n in names]  # unknown names fail before any work
+    if scheduler is not None:
+        from .distributed import dask_backend
+
+        with dask_backend(scheduler, verbose=verbose):
+            return run_benchmark(names, data, out_dir, quick=quick, seed=seed, n_jobs=n_jobs,
+                                 resume=resume, cache_dir=cache_dir, save_models=save_models,
+                                 verbose=verbose)
     out = Path(out_dir)
     summary = dataset_summary(data)
     splits = _splits(data, quick, seed)
-    data_key = f"{summary['fingerprint']}-quick{QUICK_TRAIN_SIZE if quick else 0}-seed{seed}"
+    data_key = (f"{summary['fingerprint']}-quick{QUICK_TRAIN_SIZE if quick else 0}-seed{seed}"
+                f"-v{__version__}")
     if verbose and data.source == "synthetic":
         log("!" * 72)
         log("NO FER2013 DATA: running on SYNTHETIC faces. The numbers only show that")
@@ -195,9 +208,10 @@ def run_benchmark(
         plot_confusion(result.private["confusion"], out / "confusion" / f"{spec.name}.png",
                        title=f"{spec.name}: PrivateTest accuracy "
                              f"{100 * result.private['accuracy']:.2f} %")
-        write_json(record, run_path)
         records.append(record)
         _write_summary(out, summary, records)
+        # last: an existing run record means every output of the pipeline is complete
+        write_json(record, run_path)
 
     if records:
         _write_summary(out, summary, records)

@@ -517,6 +517,10 @@ def _read_csv_bytes(path):
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as exc:
             raise FER2013FormatError(f"{path}: corrupt gzip file ({exc}).") from None
+    if raw.startswith((b"PK\x03\x04", b"BZh", b"\xfd7zXZ", b"7z\xbc\xaf", b"Rar!")) or (
+            raw[257:262] == b"ustar"):
+        raise FER2013FormatError(f"{path}: an archive (zip, tar, ...), which fer_classic does "
+                                 "not read; extract it and pass the CSV file or the folder.")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
