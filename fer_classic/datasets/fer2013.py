@@ -340,7 +340,7 @@ def _resolve_path(path):
 def _list_folder(root):
     """List the images of an image-folder release, sorted and validated.
 
-    Returns a list of ``(split_index, label, name, relpath, size, mtime_ns)``.
+    Returns a list of ``(split_index, label, name, relpath, size, mtime_ns, ctime_ns)``.
     """
     entries = []
     bad_prefix = []
@@ -388,7 +388,8 @@ def _list_folder(root):
                     bad_prefix.append(f.path)
                     continue
                 st = f.stat()
-                entries.append((split, label, name, rel_dir + name, st.st_size, st.st_mtime_ns))
+                entries.append((split, label, name, rel_dir + name, st.st_size, st.st_mtime_ns,
+                                st.st_ctime_ns))
     if bad_prefix:
         more = f" (and {len(bad_prefix) - 1} more such files)" if len(bad_prefix) > 1 else ""
         raise FER2013FormatError(
@@ -730,9 +731,10 @@ def load_fer2013(path=None, *, cache=True, cache_dir=None, resize=False, verbose
     :class:`FER2013FormatError` naming the file and the row or field.
 
     Decoded arrays are cached in :func:`get_cache_dir` (never next to the
-    data), keyed by the resolved path and the file size and modification
-    time (for folders: the names, sizes and modification times of all
-    images), so the second load only lists the files and reads one ``.npz``.
+    data), keyed by the resolved path and the file's size, modification and
+    status-change times and inode (for folders: the names, sizes,
+    modification and status-change times of all images), so the second load
+    only lists the files and reads one ``.npz``.
     A damaged cache file is ignored (with a warning) and rewritten.
 
     Parameters
@@ -778,11 +780,12 @@ def load_fer2013(path=None, *, cache=True, cache_dir=None, resize=False, verbose
     kind, path = _resolve_path(path)
     if kind == "csv":
         st = os.stat(path)
-        stamp = f"csv {st.st_size} {st.st_mtime_ns}"
+        # ctime too: copying with `cp -p` or `rsync -t` keeps size and mtime
+        stamp = f"csv {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino}"
         entries = None
     else:
         entries = _list_folder(path)
-        stamp = hash_strings(f"{e[3]}\t{e[4]}\t{e[5]}" for e in entries)
+        stamp = hash_strings(f"{e[3]}\t{e[4]}\t{e[5]}\t{e[6]}" for e in entries)
 
     cache_file = stale_glob = key = None
     if cache:
