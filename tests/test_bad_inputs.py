@@ -444,10 +444,7 @@ TRANSFORMERS = {"Pixels": Pixels, "HOG": HOG, "LBP": LBP, "DenseSIFT": DenseSIFT
 # DenseSIFT learns the face size in fit (any h x w, by design); transform checks it
 FIT_ACCEPTS = {("DenseSIFT", "47x48")}
 # known gaps, reported to the owner of the module (strict: they fail once fixed)
-KNOWN = {
-    ("DenseSIFT", "ragged-list"): "sift._as_face_stack calls np.asarray before check_faces: "
-                                  "numpy's bare 'inhomogeneous shape' message, naming no argument",
-}
+KNOWN = {}  # (transformer, array) -> reason, for cases known to fail (strict xfail)
 
 
 def _case(transformer, array):

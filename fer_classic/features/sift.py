@@ -375,7 +375,10 @@ def _as_face_stack(faces, name="faces", image_shape=None):
                         f"pass the faces as a dense array of shape (n, h, w) or (n, h * w).")
     if image_shape is not None:
         return check_faces(faces, image_shape=tuple(image_shape), name=name)
-    arr = faces if hasattr(faces, "ndim") else np.asarray(faces)
+    try:
+        arr = faces if hasattr(faces, "ndim") else np.asarray(faces)
+    except ValueError:  # ragged lists: let check_faces say what is wrong
+        return check_faces(faces, name=name)
     if getattr(arr, "ndim", None) == 3:
         return check_faces(arr, image_shape=tuple(arr.shape[1:]), name=name)
     return check_faces(arr, name=name)
