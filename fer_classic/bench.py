@@ -151,7 +151,8 @@ def main(argv=None):
     if records is not None or os.path.exists(os.path.join(args.out, "results.md")):
         with open(os.path.join(args.out, "results.md")) as f:
             print(f.read())
-    print(f"wrote {args.out}/results.{{csv,json,md}}, {args.out}/confusion/*.png "
+    print(f"wrote {args.out}/results.{{csv,json,md}}, {args.out}/accuracy.png, "
+          f"{args.out}/confusion/*.png "
           f"in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return code
 

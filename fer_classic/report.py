@@ -27,6 +27,9 @@ __all__ = [
     "plot_accuracies",
 ]
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 #: Keys of a run record that change from run to run of the same command.
 TIMING_KEYS = ("timings", "search_fit_times", "finished_at", "wall_time")
 
@@ -54,6 +57,7 @@ def atomic_write(path, mode="w", **kwargs):
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for sharing
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -219,10 +223,11 @@ def plot_accuracies(records, path, *, title="PrivateTest accuracy"):
     ax.barh(names, accs, color="#4c72b0")
     for y, a in enumerate(accs):
         ax.text(a + 0.3, y, f"{a:.1f}", va="center", fontsize=8)
-    for p in PUBLISHED.values():
-        ax.axvline(p.accuracy, ls="--", lw=0.8, color="grey")
-        ax.text(p.accuracy, len(names) - 0.4, p.source.split(" (")[0].split(" 20")[0],
-                rotation=90, fontsize=6, va="top", ha="right", color="grey")
+    styles = ["--", ":", "-.", (0, (5, 1))]
+    for p, ls in zip(sorted(PUBLISHED.values(), key=lambda p: -p.accuracy), styles):
+        ax.axvline(p.accuracy, ls=ls, lw=0.9, color="grey",
+                   label=f"{p.accuracy:.1f} {p.source.split(' (')[0]}")
+    ax.legend(fontsize=6, loc="lower right", title="published", title_fontsize=6)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("accuracy %")

@@ -207,7 +207,8 @@ def run_benchmark(
                        record=record, data=data)
         plot_confusion(result.private["confusion"], out / "confusion" / f"{spec.name}.png",
                        title=f"{spec.name}: PrivateTest accuracy "
-                             f"{100 * result.private['accuracy']:.2f} %")
+                             f"{100 * result.private['accuracy']:.2f} %"
+                             + (" (SYNTHETIC data)" if data.is_synthetic else ""))
         records.append(record)
         _write_summary(out, summary, records)
         # last: an existing run record means every output of the pipeline is complete
