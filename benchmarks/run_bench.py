@@ -10,6 +10,7 @@ the peak resident memory of the bench process (and its children), the
 machine, and the results table the bench wrote.
 """
 
+import json
 import os
 import resource
 import shlex
@@ -41,16 +42,27 @@ def main(argv=None):
     wall = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     table = (out / "results.md").read_text() if (out / "results.md").exists() else "(none)"
-    text = (
-        f"# Bench run `{name}`\n\n"
-        f"- command: `{shown}`\n"
-        f"- started: {started} (UTC); exit code {code}\n"
-        f"- wall time: {wall:.0f} s ({wall / 60:.1f} min), end to end (loading, features, "
-        "search, scoring, plots)\n"
-        f"- peak memory: {peak_mb:.0f} MB (largest resident set of the bench process or any one of its workers)\n"
-        f"- machine: {machine_description()}\n\n"
-        f"## Results\n\n{table}"
-    )
+    # every invocation into this folder is kept: a --resume run adds to the record
+    history_file = out / "invocations.json"
+    history = json.loads(history_file.read_text()) if history_file.exists() else []
+    history.append({"command": shown, "started": started, "exit_code": code,
+                    "wall_s": round(wall, 1), "peak_mb": round(peak_mb)})
+    history_file.write_text(json.dumps(history, indent=2) + "\n")
+    lines = [f"# Bench run `{name}`", ""]
+    for h in history:
+        lines += [
+            f"- command: `{h['command']}`",
+            f"  - started {h['started']} (UTC), exit code {h['exit_code']}; wall time "
+            f"{h['wall_s']:.0f} s ({h['wall_s'] / 60:.1f} min), end to end (loading, features, "
+            f"search, scoring, plots); peak memory {h['peak_mb']} MB (largest resident set "
+            "of the bench process or any one of its workers)",
+        ]
+    if len(history) > 1:
+        total = sum(h["wall_s"] for h in history)
+        lines.append(f"- total wall time of these {len(history)} invocations: {total:.0f} s "
+                     f"({total / 60:.1f} min)")
+    lines += [f"- machine: {machine_description()}", "", "## Results", "", table]
+    text = "\n".join(lines)
     (out / "RUN.md").write_text(text)
     print(text)
     return code

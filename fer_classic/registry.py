@@ -171,6 +171,16 @@ def _hog_for_linear():
                block_norm="L1-sqrt", transform_sqrt=True)
 
 
+def _multiscale_hog():
+    # Three cell sizes side by side: on a 10,000-face subsample of Training the
+    # RBF SVM gained about 2 PublicTest points over 8x8 cells alone.
+    return FeatureUnion([
+        (f"hog{c}", HOG(orientations=9, pixels_per_cell=(c, c), cells_per_block=(2, 2),
+                        block_norm="L1-sqrt", transform_sqrt=True))
+        for c in (8, 6, 4)
+    ])
+
+
 def _sqrt():
     # Hellinger map: square roots of histograms make a linear kernel behave
     # like the Bhattacharyya kernel, the usual cheap fix for histogram features.
@@ -211,14 +221,15 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="hog-rbfsvm",
     build=lambda rs: Pipeline([
-        ("hog", HOG(orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2))),
-        ("pca", PCA(n_components=200, whiten=True, random_state=rs)),
+        ("hog", _multiscale_hog()),
+        ("pca", PCA(n_components=300, whiten=True, random_state=rs)),
         ("svm", SVC(kernel="rbf", C=10.0, gamma="scale", cache_size=1000,
                     random_state=rs)),
     ]),
     grid={"svm__C": [3.0, 10.0]},
     quick_grid={"svm__C": [10.0]},
-    description="HOG, PCA to 200 whitened components, RBF SVM",
+    description="HOG at 8x8, 6x6 and 4x4-pixel cells, PCA to 300 whitened components, "
+                "RBF SVM",
     tags=("baseline",),
 ))
 

@@ -11,8 +11,8 @@ pipeline it runs :func:`fer_classic.protocol.run_protocol`, then writes
 Each file is written atomically, so an interrupted or failing run never
 leaves a half-written result, and pipelines finished before a failure keep
 their results. With ``resume=True`` a pipeline whose run record matches the
-current configuration (data fingerprint, quick flag, seed, grid) is not run
-again.
+current configuration (data fingerprint, quick flag, seed, pipeline and
+grid) is not run again.
 """
 
 import json
@@ -71,6 +71,7 @@ def _config(spec, data_summary, quick, seed):
         "quick": bool(quick),
         "seed": int(seed),
         "grid": repr(spec.get_grid(quick)),
+        "pipeline": repr(spec.build(seed)),
         "fer_classic": __version__,
     }
 
