@@ -222,14 +222,15 @@ register(PipelineSpec(
     name="hog-rbfsvm",
     build=lambda rs: Pipeline([
         ("hog", _multiscale_hog()),
-        ("pca", PCA(n_components=300, whiten=True, random_state=rs)),
+        # not whitened: the RBF kernel then weighs the leading components
+        # most; whitening cost 3.5 PublicTest points on a 10,000-face subsample
+        ("pca", PCA(n_components=300, random_state=rs)),
         ("svm", SVC(kernel="rbf", C=10.0, gamma="scale", cache_size=1000,
                     random_state=rs)),
     ]),
     grid={"svm__C": [3.0, 10.0]},
     quick_grid={"svm__C": [10.0]},
-    description="HOG at 8x8, 6x6 and 4x4-pixel cells, PCA to 300 whitened components, "
-                "RBF SVM",
+    description="HOG at 8x8, 6x6 and 4x4-pixel cells, PCA to 300 components, RBF SVM",
     tags=("baseline",),
 ))
 
