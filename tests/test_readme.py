@@ -14,3 +14,16 @@ def test_readme_python_example_runs(capsys):
     result = namespace["result"]
     assert set(result.best_params) == {"linearsvm__C"}
     assert 0 <= result.private["accuracy"] <= 1
+
+
+def test_readme_figures_match_the_benchmark_files():
+    """README tables are copies of benchmarks/results files, never typed by hand."""
+    import sys
+
+    sys.path.insert(0, str(README.parent / "benchmarks"))
+    try:
+        from update_readme import render
+    finally:
+        sys.path.pop(0)
+    text = README.read_text()
+    assert render(text) == text, "run: python benchmarks/update_readme.py"
