@@ -10,6 +10,7 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.features.bovw import BagOfVisualWords, assign_words, pyramid_cells
 from fer_classic.features.sift import DenseSIFT
+from face_estimator_checks import expected_failures
 
 
 def _faces(n=24, seed=0):
@@ -183,37 +184,7 @@ def test_unfitted_and_wrong_shape_errors(fitted):
 
 # Like DenseSIFT, BagOfVisualWords only accepts face images; scikit-learn's
 # generic checks feed small (n, d) tables, rejected at input validation.
-_IMAGE_ONLY = "input must be face images (n, 48, 48) or (n, 2304), not a generic (n, d) table"
-BOVW_EXPECTED_FAILURES = {name: _IMAGE_ONLY for name in [
-    "check_fit_score_takes_y",
-    "check_estimators_overwrite_params",
-    "check_dont_overwrite_parameters",
-    "check_estimators_fit_returns_self",
-    "check_readonly_memmap_input",
-    "check_n_features_in_after_fitting",
-    "check_positive_only_tag_during_fit",
-    "check_estimators_dtypes",
-    "check_complex_data",
-    "check_dtype_object",
-    "check_estimators_empty_data_messages",
-    "check_pipeline_consistency",
-    "check_estimators_nan_inf",
-    "check_estimators_pickle",
-    "check_f_contiguous_array_estimator",
-    "check_transformer_data_not_an_array",
-    "check_transformer_general",
-    "check_transformer_preserve_dtypes",
-    "check_transformer_n_iter",
-    "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance",
-    "check_fit2d_1sample",
-    "check_fit2d_1feature",
-    "check_dict_unchanged",
-    "check_fit_idempotent",
-    "check_fit_check_is_fitted",
-    "check_n_features_in",
-    "check_fit2d_predict1d",
-]}
+BOVW_EXPECTED_FAILURES = expected_failures(["check_transformer_n_iter"])
 
 
 def test_check_estimator():

@@ -11,53 +11,12 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.features import HOG, hog_features
 from fer_classic.features.hog import hog_output_shape
+from face_estimator_checks import SPARSE_CHECKS, expected_failures
 
 # float32 rounding of the cell sums and the normalisation; bins match exactly.
 ATOL = 1e-5
 
-_NEEDS_FACES = "needs (n, 2304) face rows; the check feeds (n, k) arrays with k < 2304"
-EXPECTED_FAILED_CHECKS = {
-    name: _NEEDS_FACES
-    for name in [
-        "check_complex_data",
-        "check_dict_unchanged",
-        "check_dont_overwrite_parameters",
-        "check_dtype_object",
-        "check_estimators_dtypes",
-        "check_estimators_empty_data_messages",
-        "check_estimators_fit_returns_self",
-        "check_estimators_overwrite_params",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_fit2d_1feature",
-        "check_fit2d_1sample",
-        "check_fit2d_predict1d",
-        "check_fit_check_is_fitted",
-        "check_fit_idempotent",
-        "check_fit_score_takes_y",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_n_features_in",
-        "check_n_features_in_after_fitting",
-        "check_pipeline_consistency",
-        "check_positive_only_tag_during_fit",
-        "check_readonly_memmap_input",
-        "check_transformer_data_not_an_array",
-        "check_transformer_general",
-        "check_transformer_preserve_dtypes",
-    ]
-}
-EXPECTED_FAILED_CHECKS.update(
-    {
-        "check_estimators_nan_inf": _NEEDS_FACES + " (the shape error comes before the NaN one)",
-        "check_estimator_sparse_array": "sparse input is refused by check_faces as "
-        "non-numeric, with a message that does not say 'sparse'",
-        "check_estimator_sparse_matrix": "sparse input is refused by check_faces as "
-        "non-numeric, with a message that does not say 'sparse'",
-        "check_estimator_sparse_tag": "sparse input is refused by check_faces as "
-        "non-numeric, with a message that does not say 'sparse'",
-    }
-)
+EXPECTED_FAILED_CHECKS = expected_failures(SPARSE_CHECKS)
 
 
 def _faces(kind, n, shape=(48, 48), seed=0):

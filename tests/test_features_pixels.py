@@ -9,48 +9,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.features import Pixels
+from face_estimator_checks import SPARSE_CHECKS, expected_failures
 
-_NEEDS_FACES = "needs (n, 2304) face rows; the check feeds (n, k) arrays with k < 2304"
-_SPARSE = "sparse input is refused by check_faces as non-numeric, with a message without 'sparse'"
-EXPECTED_FAILED_CHECKS = {
-    name: _NEEDS_FACES
-    for name in [
-        "check_complex_data",
-        "check_dict_unchanged",
-        "check_dont_overwrite_parameters",
-        "check_dtype_object",
-        "check_estimators_dtypes",
-        "check_estimators_empty_data_messages",
-        "check_estimators_fit_returns_self",
-        "check_estimators_nan_inf",
-        "check_estimators_overwrite_params",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_fit2d_1feature",
-        "check_fit2d_1sample",
-        "check_fit2d_predict1d",
-        "check_fit_check_is_fitted",
-        "check_fit_idempotent",
-        "check_fit_score_takes_y",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_n_features_in",
-        "check_n_features_in_after_fitting",
-        "check_pipeline_consistency",
-        "check_positive_only_tag_during_fit",
-        "check_readonly_memmap_input",
-        "check_transformer_data_not_an_array",
-        "check_transformer_general",
-        "check_transformer_preserve_dtypes",
-    ]
-}
-EXPECTED_FAILED_CHECKS.update(
-    {
-        "check_estimator_sparse_array": _SPARSE,
-        "check_estimator_sparse_matrix": _SPARSE,
-        "check_estimator_sparse_tag": _SPARSE,
-    }
-)
+EXPECTED_FAILED_CHECKS = expected_failures(SPARSE_CHECKS)
 
 
 @pytest.fixture
