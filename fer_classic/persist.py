@@ -68,7 +68,6 @@ import numbers
 import os
 import platform
 import re
-import tempfile
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,6 +77,7 @@ import numpy as np
 import sklearn
 
 from . import EMOTIONS, FACE_SIZE, __version__
+from .utils.fileio import atomic_write
 
 __all__ = [
     "MAGIC",
@@ -344,21 +344,10 @@ def save_model(estimator, path, *, record=None, data=None, name=None, compress=3
              f"header={len(header_bytes)} payload={len(payload)}\n".encode("ascii"))
 
     path = Path(os.path.expanduser(os.fspath(path)))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".joblib", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(first)
-            fh.write(header_bytes)
-            fh.write(payload)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_write(path, "wb") as fh:
+        fh.write(first)
+        fh.write(header_bytes)
+        fh.write(payload)
     return path
 
 

@@ -6,9 +6,6 @@ complete new content or its previous one, never half of it.
 
 import json
 import math
-import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +13,7 @@ import pandas as pd
 
 from . import EMOTIONS
 from .registry import PUBLISHED
+from .utils.fileio import atomic_write
 
 __all__ = [
     "atomic_write",
@@ -27,42 +25,8 @@ __all__ = [
     "plot_accuracies",
 ]
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
 #: Keys of a run record that change from run to run of the same command.
 TIMING_KEYS = ("timings", "search_fit_times", "finished_at", "wall_time")
-
-
-@contextmanager
-def atomic_write(path, mode="w", **kwargs):
-    """Open a temporary file next to ``path``; move it over ``path`` on success.
-
-    On an exception the temporary file is removed and ``path`` is untouched.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
-    >>> with atomic_write(p) as f:
-    ...     _ = f.write("done")
-    >>> p.read_text()
-    'done'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **kwargs) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _jsonable(obj):

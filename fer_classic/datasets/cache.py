@@ -9,11 +9,12 @@ reported as missing, so callers simply rebuild it.
 
 import hashlib
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from ..utils.fileio import atomic_write
 
 __all__ = ["get_cache_dir", "hash_strings", "save_arrays", "load_arrays"]
 
@@ -71,21 +72,8 @@ def save_arrays(filename, **arrays):
     **arrays : array-like
         Arrays to store; none may need pickling (no object arrays).
     """
-    filename = os.fspath(filename)
-    directory = os.path.dirname(os.path.abspath(filename))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache file need not be
-        os.replace(tmp, filename)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_write(filename, "wb") as fh:
+        np.savez(fh, **arrays)
 
 
 def load_arrays(filename):

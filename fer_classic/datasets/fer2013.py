@@ -20,7 +20,6 @@ import hashlib
 import io
 import os
 import sys
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -30,6 +29,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import EMOTIONS, FACE_SIZE, SPLITS
+from ..utils.fileio import atomic_write
 from ..utils.validation import check_faces
 from .cache import get_cache_dir, hash_strings, load_arrays, save_arrays
 
@@ -882,27 +882,15 @@ def write_fer2013_csv(data, path):
             f"got {type(data).__name__}."
         )
     path = os.path.abspath(os.path.expanduser(os.fspath(path)))
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".csv", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(b"emotion,pixels,Usage\n")
-            labels = data.target.tolist()
-            splits = data.split.tolist()
-            buffer = []
-            for i, pixels in enumerate(_pixel_lines(data.images)):
-                buffer.append(b"%d,%s,%s\n" % (labels[i], pixels, splits[i].encode()))
-                if len(buffer) >= 4096:
-                    fh.write(b"".join(buffer))
-                    buffer.clear()
-            fh.write(b"".join(buffer))
-        os.chmod(tmp, 0o644)  # mkstemp creates the file private to the user
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_write(path, "wb") as fh:
+        fh.write(b"emotion,pixels,Usage\n")
+        labels = data.target.tolist()
+        splits = data.split.tolist()
+        buffer = []
+        for i, pixels in enumerate(_pixel_lines(data.images)):
+            buffer.append(b"%d,%s,%s\n" % (labels[i], pixels, splits[i].encode()))
+            if len(buffer) >= 4096:
+                fh.write(b"".join(buffer))
+                buffer.clear()
+        fh.write(b"".join(buffer))
     return path
