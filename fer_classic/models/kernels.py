@@ -11,7 +11,6 @@
   of any of these kernels.
 """
 
-import numbers
 
 import numpy as np
 from scipy import sparse
@@ -21,6 +20,8 @@ from sklearn.svm import SVC
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..utils.validation import check_positive_int
 
 __all__ = [
     "intersection_kernel",
@@ -368,10 +369,7 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
         self : KernelSVC
         """
         get_kernel(self.kernel)  # validates the name
-        if isinstance(self.predict_chunk_size, bool) or not isinstance(
-                self.predict_chunk_size, numbers.Integral) or self.predict_chunk_size < 1:
-            raise ValueError(f"predict_chunk_size must be an integer >= 1; "
-                             f"got {self.predict_chunk_size!r}.")
+        check_positive_int(self.predict_chunk_size, "predict_chunk_size")
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         check_classification_targets(y)
         if self.kernel in ("intersection", "chi2", "additive_chi2"):

@@ -22,6 +22,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from ..utils.validation import check_positive_int
+
 __all__ = ["LinearSVM", "squared_hinge_objective"]
 
 
@@ -112,9 +114,7 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or v <= lo:
                 raise ValueError(f"{name} must be a number > {lo}; got {v!r}.")
-        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, (int, np.integer)) \
-                or self.max_iter < 1:
-            raise ValueError(f"max_iter must be an integer >= 1; got {self.max_iter!r}.")
+        check_positive_int(self.max_iter, "max_iter")
 
     def fit(self, X, y):
         """Fit the one-vs-rest problems jointly.

@@ -6,7 +6,6 @@ training faces are selected and a classifier (a one-vs-rest linear SVM by
 default) trained on just those predicts that one face.
 """
 
-import numbers
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -17,6 +16,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils.validation import check_positive_int
 from .kernels import KernelSVC, intersection_kernel
 
 __all__ = ["LocalLearningClassifier", "local_neighbors"]
@@ -216,9 +216,7 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         self : LocalLearningClassifier
         """
         for name in ("n_neighbors", "batches_per_job"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1; got {v!r}.")
+            check_positive_int(getattr(self, name), name)
         if not (callable(self.metric) or isinstance(self.metric, str)):
             raise ValueError(f"metric must be a string or a callable; got {self.metric!r}.")
         X, y = validate_data(self, X, y, accept_sparse="csr")
