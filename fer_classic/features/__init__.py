@@ -2,11 +2,13 @@
 
 Each module holds one family: ``pixels`` (raw intensities), ``hog``
 (histograms of oriented gradients), ``lbp`` (local binary pattern
-histograms), ``sift`` (dense SIFT descriptors) and ``bovw`` (bag of visual
-words: codebook, spatial pyramid, encodings).
+histograms), ``sift`` (dense SIFT descriptors), ``bovw`` (bag of visual
+words: codebook, spatial pyramid, encodings) and ``fisher`` (Fisher vectors
+of dense descriptors).
 """
 
 from .bovw import BagOfVisualWords
+from .fisher import FisherVector, fisher_vector
 from .hog import HOG, hog_features
 from .lbp import LBP, lbp_codes, lbp_histograms
 from .pixels import Pixels
@@ -15,10 +17,12 @@ from .sift import DenseSIFT, dense_sift
 __all__ = [
     "BagOfVisualWords",
     "DenseSIFT",
+    "FisherVector",
     "HOG",
     "LBP",
     "Pixels",
     "dense_sift",
+    "fisher_vector",
     "hog_features",
     "lbp_codes",
     "lbp_histograms",

@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils.parallel import map_chunks
 from ..utils.validation import check_positive_int
-from .sift import DenseSIFT, _as_face_stack
+from .sift import DenseSIFT, _as_face_stack, sample_descriptors
 
 __all__ = ["BagOfVisualWords", "assign_words", "pyramid_cells"]
 
@@ -271,20 +271,8 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"n_words={self.n_words} visual words need at least as many descriptors, but "
                 f"{n} faces x {n_kp} keypoints give only {n * per_face}.")
-        # the same number of random keypoints from every face, fixed up front
-        chosen = np.argsort(rng.random((n, n_kp)), axis=1)[:, :per_face]
-
-        def sample(rows):
-            desc = self.extractor_.transform_descriptors(faces[rows])
-            return np.take_along_axis(desc, chosen[rows][:, :, None], axis=1)
-
-        sampled = map_chunks(sample, np.arange(n), chunk_size=self.chunk_size,
-                             n_jobs=self.n_jobs)
-        sampled = sampled.reshape(n * per_face, -1)
-        if len(sampled) > self.n_samples:
-            keep = np.sort(rng.choice(len(sampled), self.n_samples, replace=False))
-            sampled = sampled[keep]
-        sampled = sampled.astype(np.float32, copy=False)
+        sampled, _ = sample_descriptors(self.extractor_, faces, self.n_samples, rng,
+                                        chunk_size=self.chunk_size, n_jobs=self.n_jobs)
         self.n_descriptors_ = len(sampled)
         self.kmeans_ = MiniBatchKMeans(
             n_clusters=self.n_words, n_init=self.n_init, max_iter=self.max_iter,

@@ -17,12 +17,13 @@ import numpy as np
 from scipy import ndimage, sparse
 
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils.parallel import map_chunks
 from ..utils.validation import check_faces, check_positive_int
 
-__all__ = ["dense_sift", "dense_sift_positions", "DenseSIFT"]
+__all__ = ["dense_sift", "dense_sift_positions", "sample_descriptors", "DenseSIFT"]
 
 _DEFAULT_CHUNK = 64
 
@@ -382,6 +383,63 @@ def _as_face_stack(faces, name="faces", image_shape=None):
     if getattr(arr, "ndim", None) == 3:
         return check_faces(arr, image_shape=tuple(arr.shape[1:]), name=name)
     return check_faces(arr, name=name)
+
+
+def sample_descriptors(extractor, faces, n_samples, random_state=None, *, chunk_size=512,
+                       n_jobs=None):
+    """A random sample of local descriptors, spread evenly over the faces.
+
+    Every face contributes the same number of randomly chosen keypoints
+    (``ceil(n_samples / n_faces)``, at most all of them); the pooled sample is
+    then cut to ``n_samples`` at random. Used to fit codebooks and mixtures.
+
+    Parameters
+    ----------
+    extractor : fitted estimator
+        Has ``positions_`` and ``transform_descriptors(faces) -> (n,
+        n_keypoints, d)``, e.g. a fitted :class:`DenseSIFT`.
+    faces : ndarray of shape (n, h, w)
+    n_samples : int
+        Descriptors wanted.
+    random_state : int, RandomState instance or None
+    chunk_size : int, default=512
+        Faces per extraction chunk.
+    n_jobs : int or None
+        Parallel chunks (joblib semantics).
+
+    Returns
+    -------
+    sample : ndarray of shape (min(n_samples, n * n_keypoints), d), float32
+    keypoints : ndarray of shape (len(sample),), int
+        Index of each sampled descriptor's keypoint (into ``positions_``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> faces = np.random.default_rng(0).integers(0, 256, size=(10, 48, 48))
+    >>> sift = DenseSIFT(step=8).fit(faces)
+    >>> sample, keypoints = sample_descriptors(sift, faces, 100, random_state=0)
+    >>> sample.shape, bool(keypoints.max() < sift.n_keypoints_)
+    ((100, 128), True)
+    """
+    rng = check_random_state(random_state)
+    n = len(faces)
+    n_kp = len(extractor.positions_)
+    per_face = min(n_kp, -(-n_samples // n))
+    # the same number of random keypoints from every face, fixed up front
+    chosen = np.argsort(rng.random((n, n_kp)), axis=1)[:, :per_face]
+
+    def sample(rows):
+        desc = extractor.transform_descriptors(faces[rows])
+        return np.take_along_axis(desc, chosen[rows][:, :, None], axis=1)
+
+    sampled = map_chunks(sample, np.arange(n), chunk_size=chunk_size, n_jobs=n_jobs)
+    sampled = sampled.reshape(n * per_face, -1)
+    keypoints = chosen.ravel()
+    if len(sampled) > n_samples:
+        keep = np.sort(rng.choice(len(sampled), n_samples, replace=False))
+        sampled, keypoints = sampled[keep], keypoints[keep]
+    return sampled.astype(np.float32, copy=False), keypoints
 
 
 class DenseSIFT(TransformerMixin, BaseEstimator):

@@ -1,0 +1,273 @@
+"""Fisher vectors over dense local descriptors.
+
+A face is described by how its local descriptors (dense SIFT by default)
+deviate from a Gaussian mixture model of all faces' descriptors: for each of
+the ``K`` Gaussians, the soft-assignment-weighted mean and variance of the
+descriptors relative to that Gaussian (Perronnin et al. 2010, "improved"
+Fisher vectors: signed square root, then L2). Each descriptor is first
+square-rooted (RootSIFT / Hellinger), reduced by PCA, and extended with its
+scaled ``(x, y)`` position, so that the mixture learns where on the face a
+pattern occurs as well as what it looks like (the spatial augmentation of
+Simonyan et al. 2013) -- a soft spatial pyramid at no extra dimension.
+
+With ``K`` Gaussians over ``d``-dimensional projected descriptors the
+vector has ``2 * K * d`` values; it is dense.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.decomposition import PCA
+from sklearn.mixture import GaussianMixture
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils.parallel import map_chunks
+from ..utils.validation import check_positive_int
+from .sift import DenseSIFT, _as_face_stack, sample_descriptors
+
+__all__ = ["FisherVector", "fisher_vector"]
+
+
+def fisher_vector(descriptors, means, covariances, weights, *, improved=True):
+    """Fisher vectors of sets of local descriptors under a diagonal GMM.
+
+    Parameters
+    ----------
+    descriptors : ndarray of shape (n, m, d)
+        ``m`` local descriptors of each of ``n`` images.
+    means, covariances : ndarray of shape (K, d)
+        Means and diagonal variances of the ``K`` Gaussians.
+    weights : ndarray of shape (K,)
+        Mixture weights (positive, summing to one).
+    improved : bool, default=True
+        Apply the signed square root and L2 normalisation of each vector.
+
+    Returns
+    -------
+    fv : ndarray of shape (n, 2 * K * d), float32
+        Gradients with respect to the means (first ``K * d`` values, Gaussian
+        by Gaussian) and to the standard deviations (last ``K * d``),
+        averaged over the ``m`` descriptors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> fv = fisher_vector(rng.normal(size=(3, 50, 4)), np.zeros((2, 4)),
+    ...                    np.ones((2, 4)), np.array([0.5, 0.5]))
+    >>> fv.shape, np.allclose(np.linalg.norm(fv, axis=1), 1)
+    ((3, 16), True)
+    """
+    z = np.asarray(descriptors, dtype=np.float32)
+    n, m, d = z.shape
+    mu = np.asarray(means, dtype=np.float32)
+    var = np.asarray(covariances, dtype=np.float32)
+    w = np.asarray(weights, dtype=np.float32)
+    k = len(w)
+    inv = 1.0 / var
+    # log N(z | mu_k, var_k) + log w_k, expanded so that it is two matmuls
+    const = np.log(w) - 0.5 * np.log(var).sum(1) - 0.5 * (mu * mu * inv).sum(1)
+    zz = z * z
+    logp = z @ (mu * inv).T - 0.5 * (zz @ inv.T) + const
+    logp -= logp.max(axis=2, keepdims=True)
+    gamma = np.exp(logp)
+    gamma /= gamma.sum(axis=2, keepdims=True)  # (n, m, K) posteriors
+    gamma_t = gamma.transpose(0, 2, 1)
+    s0 = gamma.sum(axis=1)[..., None]  # (n, K, 1)
+    s1 = gamma_t @ z  # (n, K, d)
+    s2 = gamma_t @ zz
+    sd = np.sqrt(var)
+    g_mu = (s1 - mu * s0) / (sd * np.sqrt(w)[:, None] * m)
+    g_sd = (s2 - 2 * mu * s1 + (mu * mu - var) * s0) / (var * np.sqrt(2 * w)[:, None] * m)
+    fv = np.concatenate([g_mu.reshape(n, k * d), g_sd.reshape(n, k * d)], axis=1)
+    if improved:
+        fv = np.sign(fv) * np.sqrt(np.abs(fv))
+        fv /= np.maximum(np.linalg.norm(fv, axis=1, keepdims=True), 1e-12)
+    return fv.astype(np.float32, copy=False)
+
+
+def _hellinger(desc):
+    """RootSIFT: L1-normalise each descriptor, then take square roots."""
+    desc = np.asarray(desc, dtype=np.float32)
+    return np.sqrt(desc / np.maximum(desc.sum(axis=-1, keepdims=True), 1e-6))
+
+
+class FisherVector(TransformerMixin, BaseEstimator):
+    """Improved Fisher vectors of dense local descriptors of faces.
+
+    ``fit`` learns, from a sample of Training descriptors, a PCA projection
+    and a diagonal Gaussian mixture over projected descriptors extended with
+    their positions; ``transform`` encodes each face by
+    :func:`fisher_vector`.
+
+    Parameters
+    ----------
+    extractor : estimator or None, default=None
+        Local descriptor extractor with ``fit``, ``transform_descriptors`` and
+        ``positions_`` (:class:`~fer_classic.features.DenseSIFT`); ``None``
+        means ``DenseSIFT()``.
+    n_components : int, default=128
+        Gaussians in the mixture.
+    pca_components : int, default=64
+        Dimensions each descriptor is projected to.
+    hellinger : bool, default=True
+        Square-root (L1-normalised) descriptors before PCA (RootSIFT).
+    spatial_weight : float, default=1.0
+        Scale of the ``(x, y)`` position, in face widths from the centre,
+        appended to each projected descriptor; 0 appends nothing.
+    n_samples : int, default=200_000
+        Descriptors sampled (evenly over faces) to fit PCA and the mixture.
+    max_iter : int, default=50
+        EM iterations of the mixture.
+    chunk_size : int, default=256
+        Faces encoded at a time (bounds memory: ``chunk_size * keypoints *
+        n_components`` posteriors).
+    random_state : int, RandomState instance or None, default=0
+        Seeds the sample, PCA and the mixture.
+    n_jobs : int or None, default=None
+        Parallel chunks (joblib semantics).
+
+    Attributes
+    ----------
+    extractor_ : estimator
+        The fitted descriptor extractor.
+    pca_ : sklearn.decomposition.PCA
+        Projection of the (square-rooted) descriptors.
+    gmm_ : sklearn.mixture.GaussianMixture
+        Diagonal mixture over projected descriptors and positions.
+    positions_ : ndarray of shape (n_keypoints, 2)
+        ``(row, col)`` keypoint centres.
+    n_descriptors_ : int
+        Descriptors the model was fitted on.
+    image_shape_ : tuple of int
+    n_features_in_ : int
+        Pixels per face.
+
+    Examples
+    --------
+    >>> from fer_classic.datasets import make_synthetic_faces
+    >>> from fer_classic.features import DenseSIFT
+    >>> faces = make_synthetic_faces(n_per_class=3, random_state=0).images
+    >>> fv = FisherVector(DenseSIFT(step=8), n_components=4, pca_components=8,
+    ...                   n_samples=500).fit(faces)
+    >>> fv.transform(faces).shape  # 2 * 4 Gaussians * (8 + 2) dimensions
+    (21, 80)
+    """
+
+    def __init__(self, extractor=None, n_components=128, pca_components=64, hellinger=True,
+                 spatial_weight=1.0, n_samples=200_000, max_iter=50, chunk_size=256,
+                 random_state=0, n_jobs=None):
+        self.extractor = extractor
+        self.n_components = n_components
+        self.pca_components = pca_components
+        self.hellinger = hellinger
+        self.spatial_weight = spatial_weight
+        self.n_samples = n_samples
+        self.max_iter = max_iter
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _validate_params(self):
+        for name in ("n_components", "pca_components", "n_samples", "max_iter", "chunk_size"):
+            check_positive_int(getattr(self, name), name)
+        if not isinstance(self.hellinger, (bool, np.bool_)):
+            raise ValueError(f"hellinger must be True or False; got {self.hellinger!r}.")
+        sw = self.spatial_weight
+        if (not isinstance(sw, numbers.Real) or isinstance(sw, bool) or not np.isfinite(sw)
+                or sw < 0):
+            raise ValueError(f"spatial_weight must be a finite number >= 0; got {sw!r}.")
+
+    def _positions_scaled(self):
+        h, w = self.image_shape_
+        centre = np.array([(h - 1) / 2, (w - 1) / 2])
+        return (self.spatial_weight * (self.positions_ - centre) / max(h, w)).astype(np.float32)
+
+    def _project(self, desc, keypoints):
+        """PCA-projected descriptors, plus positions; ``desc`` is (m, p, D)."""
+        m, p, dims = desc.shape
+        if self.hellinger:
+            desc = _hellinger(desc)
+        z = self.pca_.transform(desc.reshape(m * p, dims)).astype(np.float32).reshape(m, p, -1)
+        if self.spatial_weight:
+            xy = self._positions_scaled()[keypoints]
+            z = np.concatenate([z, np.broadcast_to(xy, (m, p, 2))], axis=2)
+        return z
+
+    def fit(self, X, y=None):
+        """Learn the PCA and the mixture from a sample of the faces' descriptors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w) or (n, 2304)
+            Faces.
+        y : ignored
+
+        Returns
+        -------
+        self : FisherVector
+        """
+        self._validate_params()
+        faces = _as_face_stack(X, name="X")
+        rng = check_random_state(self.random_state)
+        extractor = DenseSIFT() if self.extractor is None else clone(self.extractor)
+        self.extractor_ = extractor.fit(faces)
+        self.image_shape_ = tuple(int(s) for s in faces.shape[1:])
+        self.n_features_in_ = self.image_shape_[0] * self.image_shape_[1]
+        self.positions_ = np.asarray(self.extractor_.positions_)
+        sample, keypoints = sample_descriptors(
+            self.extractor_, faces, self.n_samples, rng, chunk_size=self.chunk_size,
+            n_jobs=self.n_jobs)
+        n_dims = sample.shape[1]
+        if self.pca_components > min(len(sample), n_dims):
+            raise ValueError(
+                f"pca_components={self.pca_components} exceeds what {len(sample)} sampled "
+                f"descriptors of {n_dims} values allow ({min(len(sample), n_dims)}).")
+        if len(sample) < self.n_components:
+            raise ValueError(f"n_components={self.n_components} Gaussians need at least as "
+                             f"many descriptors; the faces give only {len(sample)}.")
+        if self.hellinger:
+            sample = _hellinger(sample)
+        seed = rng.randint(np.iinfo(np.int32).max)
+        self.pca_ = PCA(n_components=self.pca_components, random_state=seed).fit(sample)
+        z = self.pca_.transform(sample).astype(np.float32)
+        if self.spatial_weight:
+            z = np.concatenate([z, self._positions_scaled()[keypoints]], axis=1)
+        self.gmm_ = GaussianMixture(
+            n_components=self.n_components, covariance_type="diag", max_iter=self.max_iter,
+            reg_covar=1e-4, random_state=seed).fit(z)
+        self.n_descriptors_ = len(sample)
+        return self
+
+    def transform(self, X):
+        """Fisher vector of each face.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w) or (n, h * w)
+            Faces of the shape seen in ``fit``.
+
+        Returns
+        -------
+        features : ndarray of shape (n, 2 * n_components * d), float32
+            ``d = pca_components`` (+ 2 with ``spatial_weight > 0``).
+        """
+        check_is_fitted(self)
+        faces = _as_face_stack(X, name="X", image_shape=self.image_shape_)
+        every = np.arange(len(self.positions_))
+        gmm = self.gmm_
+
+        def encode(chunk):
+            z = self._project(self.extractor_.transform_descriptors(chunk), every)
+            return fisher_vector(z, gmm.means_, gmm.covariances_, gmm.weights_)
+
+        return map_chunks(encode, faces, chunk_size=self.chunk_size, n_jobs=self.n_jobs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.three_d_array = True
+        tags.requires_fit = True
+        return tags
