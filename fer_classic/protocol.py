@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from joblib import Memory, Parallel, delayed
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
 from sklearn.model_selection import ParameterGrid
 from sklearn.pipeline import Pipeline
 
 from . import EMOTIONS, SPLITS
+from .datasets.augment import mirror_faces
 from .distributed import scatter_arrays
 from .utils.progress import log, progress
 
@@ -111,7 +113,8 @@ class ProtocolResult:
         ``fit`` (classifier fit of the best candidate), ``predict``
         (classifier prediction on PrivateTest), ``search`` (whole search wall time).
     n_train : int
-        Number of Training faces fitted on.
+        Number of faces the classifier was fitted on (twice the Training
+        split with ``mirror_train``).
     estimator : sklearn.pipeline.Pipeline
         The best pipeline, fitted on Training, ready for ``predict`` on faces.
     """
@@ -125,20 +128,26 @@ class ProtocolResult:
     estimator: Pipeline = field(repr=False)
 
 
-def _fit_transform_features(features, data_key, splits):
+def _fit_transform_features(features, data_key, splits, mirror_train=False):
     """Fit the feature steps on Training and transform the three splits.
 
     ``data_key`` identifies ``splits`` for the cache (hashing the arrays
-    themselves would cost more than reading the cache).
+    themselves would cost more than reading the cache). With
+    ``mirror_train``, the features of the mirrored Training faces are stacked
+    below those of the Training faces (the feature steps are fitted on the
+    Training faces only).
     """
     del data_key  # only used as part of the cache key
     t0 = time.perf_counter()
     X_train, y_train = splits[0]
-    if len(features.steps):
-        F_train = features.fit_transform(X_train, y_train)
-        F_other = [features.transform(X) for X, _ in splits[1:]]
-    else:
-        F_train, F_other = X_train, [X for X, _ in splits[1:]]
+    F_train = features.fit_transform(X_train, y_train)
+    F_other = [features.transform(X) for X, _ in splits[1:]]
+    if mirror_train:
+        F_mirror = features.transform(mirror_faces(X_train))
+        stack = sparse.vstack if sparse.issparse(F_train) else np.concatenate
+        F_train = stack([F_train, F_mirror])
+        if sparse.issparse(F_train):
+            F_train = F_train.tocsr()
     return features, [F_train, *F_other], time.perf_counter() - t0
 
 
@@ -161,6 +170,7 @@ def run_protocol(
     n_jobs=None,
     verbose=True,
     name=None,
+    mirror_train=False,
 ):
     """Grid-search a pipeline on Training/PublicTest and score on PrivateTest.
 
@@ -185,6 +195,11 @@ def run_protocol(
         Print progress.
     name : str, optional
         Label used in progress messages.
+    mirror_train : bool, default=False
+        Also fit the classifier on the left-right mirrored Training faces
+        (:func:`~fer_classic.datasets.mirror_faces`), with their labels. The
+        feature steps are fitted on the Training faces alone; PublicTest and
+        PrivateTest are not mirrored.
 
     Returns
     -------
@@ -215,6 +230,8 @@ def run_protocol(
     candidates = list(ParameterGrid(param_grid if param_grid else {}))
     ordered = [splits[s] for s in SPLITS]
     y_train, y_public, y_private = (y for _, y in ordered)
+    if mirror_train:
+        y_train = np.concatenate([y_train, y_train])
 
     if isinstance(memory, Memory):
         mem = memory
@@ -241,11 +258,13 @@ def run_protocol(
                 log(f"[{name}] features {g + 1}/{len(groups)} "
                     f"{feat_params or ''} on {sum(len(X) for X, _ in ordered)} faces")
             fitted, (F_train, F_public, F_private), feat_time = compute(
-                feats, data_key, ordered
+                feats, data_key, ordered, mirror_train
             )
         else:
             fitted = None
             (F_train, _), (F_public, _), (F_private, _) = ordered
+            if mirror_train:
+                F_train = np.concatenate([F_train, mirror_faces(F_train)])
             feat_time = 0.0
         if verbose:
             log(f"[{name}] fitting {len(members)} candidate(s) on {F_train.shape} features")

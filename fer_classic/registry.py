@@ -92,6 +92,9 @@ class PipelineSpec:
         Key into :data:`PUBLISHED` of the figure this pipeline reproduces.
     tags : tuple of str
         Free-form labels (``"baseline"``, ``"sift"``, ...).
+    mirror_train : bool
+        Fit the classifier on the Training faces and their mirror images
+        (``run_protocol(mirror_train=True)``).
     """
 
     name: str
@@ -101,6 +104,7 @@ class PipelineSpec:
     description: str = ""
     published: Optional[str] = None
     tags: tuple = ()
+    mirror_train: bool = False
 
     def get_grid(self, quick=False):
         """The grid for a full run, or the quick grid when ``quick``."""

@@ -72,6 +72,7 @@ def _config(spec, data_summary, quick, seed):
         "seed": int(seed),
         "grid": repr(spec.get_grid(quick)),
         "pipeline": repr(spec.build(seed)),
+        "mirror_train": spec.mirror_train,
         "fer_classic": __version__,
     }
 
@@ -178,6 +179,7 @@ def run_benchmark(
             result = run_protocol(
                 spec.build(seed), spec.get_grid(quick), splits, data_key=data_key,
                 memory=cache_dir, n_jobs=n_jobs, verbose=verbose, name=spec.name,
+                mirror_train=spec.mirror_train,
             )
         except Exception as exc:  # keep going: finished pipelines stay written
             failures.append((spec.name, exc))

@@ -105,3 +105,60 @@ def test_bad_arguments(splits):
                      {k: v for k, v in splits.items() if k != "PrivateTest"}, verbose=False)
     with pytest.raises(TypeError, match="Pipeline"):
         run_protocol(LogisticRegression(), {}, splits, verbose=False)
+
+
+def _face_splits():
+    from fer_classic.datasets import make_synthetic_faces
+    data = make_synthetic_faces(n_per_class=10, random_state=0)
+    return {s: data.get_split(s) for s in ("Training", "PublicTest", "PrivateTest")}
+
+
+@pytest.mark.parametrize("sparse_features", [False, True])
+def test_mirror_train_fits_on_faces_and_their_mirror_images(tmp_path, sparse_features):
+    from scipy import sparse
+    from sklearn.neighbors import KNeighborsClassifier
+    from fer_classic.datasets import mirror_faces
+    from fer_classic.features import Pixels
+    from sklearn.preprocessing import FunctionTransformer
+
+    splits = _face_splits()
+    X_train, y_train = splits["Training"]
+    to_sparse = FunctionTransformer(sparse.csr_matrix if sparse_features else None,
+                                    accept_sparse=True)
+    pipe = Pipeline([("pixels", Pixels()), ("fmt", to_sparse),
+                     ("knn", KNeighborsClassifier(n_neighbors=1))])
+    for memory in (None, tmp_path):  # also through the feature cache
+        res = run_protocol(pipe, {}, splits, mirror_train=True, verbose=False,
+                           data_key="k", memory=memory)
+        knn = res.estimator.steps[-1][1]
+        assert res.n_train == knn.n_samples_fit_ == 2 * len(X_train)
+        np.testing.assert_array_equal(knn.classes_[knn._y], np.r_[y_train, y_train])
+        # the second half is the mirror images, featurised by the same steps
+        feats = Pipeline(res.estimator.steps[:-1])
+        fitted_X = knn._fit_X.toarray() if sparse_features else knn._fit_X
+        expect = feats.transform(mirror_faces(X_train))
+        expect = expect.toarray() if sparse_features else expect
+        np.testing.assert_allclose(fitted_X[len(X_train):], expect)
+    plain = run_protocol(pipe, {}, splits, verbose=False)
+    assert plain.n_train == len(X_train)
+
+
+def test_mirror_train_without_feature_steps():
+    from sklearn.neighbors import KNeighborsClassifier
+    splits = _face_splits()
+    flat = {s: (X.reshape(len(X), -1).astype(float), y) for s, (X, y) in splits.items()}
+    res = run_protocol(Pipeline([("knn", KNeighborsClassifier(1))]), {}, flat,
+                       mirror_train=True, verbose=False)
+    assert res.n_train == 2 * len(flat["Training"][1])
+
+
+def test_mirror_faces_shapes_and_errors():
+    from fer_classic.datasets import mirror_faces
+    faces = np.arange(2 * 48 * 48, dtype=np.uint8).reshape(2, 48, 48)
+    m = mirror_faces(faces)
+    assert m.dtype == np.uint8 and m.shape == faces.shape
+    np.testing.assert_array_equal(m[:, :, 0], faces[:, :, -1])
+    np.testing.assert_array_equal(mirror_faces(faces.reshape(2, -1)), m.reshape(2, -1))
+    np.testing.assert_array_equal(mirror_faces(m), faces)
+    with pytest.raises(ValueError, match=r"\(n, 48, 48\) or \(n, 2304\)"):
+        mirror_faces(np.zeros((2, 100)))

@@ -1,5 +1,6 @@
-"""FER2013 readers (CSV and image-folder layouts, cached) and synthetic faces."""
+"""FER2013 readers (CSV and image-folder layouts, cached), synthetic faces, mirroring."""
 
+from .augment import mirror_faces
 from .cache import get_cache_dir
 from .fer2013 import FER2013, FER2013FormatError, load_fer2013, write_fer2013_csv
 from .synthetic import make_synthetic_faces
@@ -10,5 +11,6 @@ __all__ = [
     "get_cache_dir",
     "load_fer2013",
     "make_synthetic_faces",
+    "mirror_faces",
     "write_fer2013_csv",
 ]
