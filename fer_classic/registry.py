@@ -33,7 +33,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
 
-from .features import HOG, LBP, BagOfVisualWords, DenseSIFT, Pixels
+from .features import HOG, LBP, BagOfVisualWords, DenseSIFT, FisherVector, Pixels
 from .models import KernelSVC, LinearSVM, LocalLearningClassifier
 
 __all__ = [
@@ -339,4 +339,33 @@ register(PipelineSpec(
                 "k most similar training faces of each test face",
     published="ionescu2013",
     tags=("sift", "local"),
+))
+
+
+def _fisher(random_state):
+    # Dense SIFT every 2 pixels at three bin sizes (16, 24 and 32-pixel
+    # patches), square-rooted, PCA to 64 dimensions plus the keypoint position,
+    # a 256-Gaussian mixture: 2 x 256 x 66 = 33,792 values per face.
+    return FisherVector(
+        extractor=DenseSIFT(step=2, bin_size=(4, 6, 8), dtype="uint8"), n_components=256,
+        pca_components=64, spatial_weight=1.0, n_samples=200_000,
+        random_state=random_state, n_jobs=2,
+    )
+
+
+#: --quick runs fit a small mixture on fewer descriptors.
+_QUICK_FISHER = {"fisher__n_components": [16], "fisher__n_samples": [50_000]}
+
+register(PipelineSpec(
+    name="sift-fisher-linearsvm",
+    build=lambda rs: Pipeline([
+        ("fisher", _fisher(rs)),
+        ("svm", LinearSVM(C=0.1, tol=1e-3)),
+    ]),
+    grid={"svm__C": [0.1, 0.3]},
+    quick_grid=_QUICK_FISHER | {"svm__C": [0.1]},
+    mirror_train=True,
+    description="Fisher vectors (256 Gaussians) of multi-scale dense RootSIFT with keypoint "
+                "positions, Training faces and their mirror images, linear SVM",
+    tags=("sift", "fisher"),
 ))

@@ -67,17 +67,22 @@ def fisher_vector(descriptors, means, covariances, weights, *, improved=True):
     w = np.asarray(weights, dtype=np.float32)
     k = len(w)
     inv = 1.0 / var
-    # log N(z | mu_k, var_k) + log w_k, expanded so that it is two matmuls
+    # log N(z | mu_k, var_k) + log w_k = [z, z^2] @ W + c_k: one matrix product
+    # (separate products and sums cost 4x more, in memory traffic)
+    W = np.concatenate([(mu * inv).T, -0.5 * inv.T]).astype(np.float32)
     const = np.log(w) - 0.5 * np.log(var).sum(1) - 0.5 * (mu * mu * inv).sum(1)
-    zz = z * z
-    logp = z @ (mu * inv).T - 0.5 * (zz @ inv.T) + const
+    zzz = np.concatenate([z, z * z], axis=2)  # (n, m, 2d)
+    logp = (zzz.reshape(n * m, 2 * d) @ W).reshape(n, m, k)
+    logp += const
     logp -= logp.max(axis=2, keepdims=True)
-    gamma = np.exp(logp)
+    # posteriors below e^-40 are 0 to float32 sums anyway; clipping keeps exp
+    # out of subnormal numbers, which are many times slower to compute with
+    np.maximum(logp, -40.0, out=logp)
+    gamma = np.exp(logp, out=logp)
     gamma /= gamma.sum(axis=2, keepdims=True)  # (n, m, K) posteriors
-    gamma_t = gamma.transpose(0, 2, 1)
     s0 = gamma.sum(axis=1)[..., None]  # (n, K, 1)
-    s1 = gamma_t @ z  # (n, K, d)
-    s2 = gamma_t @ zz
+    s12 = gamma.transpose(0, 2, 1) @ zzz  # (n, K, 2d): sums of z and z^2
+    s1, s2 = s12[..., :d], s12[..., d:]
     sd = np.sqrt(var)
     g_mu = (s1 - mu * s0) / (sd * np.sqrt(w)[:, None] * m)
     g_sd = (s2 - 2 * mu * s1 + (mu * mu - var) * s0) / (var * np.sqrt(2 * w)[:, None] * m)
@@ -190,7 +195,10 @@ class FisherVector(TransformerMixin, BaseEstimator):
         m, p, dims = desc.shape
         if self.hellinger:
             desc = _hellinger(desc)
-        z = self.pca_.transform(desc.reshape(m * p, dims)).astype(np.float32).reshape(m, p, -1)
+        # PCA.transform in float32 (sklearn's upcasts to the float64 components)
+        mean = self.pca_.mean_.astype(np.float32)
+        proj = self.pca_.components_.T.astype(np.float32)
+        z = ((desc.reshape(m * p, dims) - mean) @ proj).reshape(m, p, -1)
         if self.spatial_weight:
             xy = self._positions_scaled()[keypoints]
             z = np.concatenate([z, np.broadcast_to(xy, (m, p, 2))], axis=2)
