@@ -369,3 +369,19 @@ register(PipelineSpec(
                 "positions, Training faces and their mirror images, linear SVM",
     tags=("sift", "fisher"),
 ))
+
+register(PipelineSpec(
+    name="sift-fisher-local",
+    build=lambda rs: Pipeline([
+        ("fisher", _fisher(rs)),
+        ("local", LocalLearningClassifier(
+            n_neighbors=200, metric="linear",
+            estimator=KernelSVC(kernel="linear", C=1.0), n_jobs=2)),
+    ]),
+    grid={"local__n_neighbors": [200, 300]},
+    quick_grid=_QUICK_FISHER | {"local__n_neighbors": [200]},
+    mirror_train=True,
+    description="the Fisher vectors with local learning: a linear SVM on the k most "
+                "similar training faces (mirror images included) of each test face",
+    tags=("sift", "fisher", "local"),
+))

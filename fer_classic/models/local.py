@@ -158,7 +158,11 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         scores come from its ``decision_function``, else ``predict_proba``,
         else a one-hot of ``predict``.
     n_jobs : int or None, default=None
-        Parallel jobs (joblib, default backend) over batches of samples.
+        Parallel jobs over batches of samples. joblib prefers threads here:
+        the local fits (libsvm) and kernel products release the GIL, and
+        threads share the training set where worker processes would each
+        need a copy (gigabytes for Fisher vectors). A backend set with
+        :func:`joblib.parallel_config` (e.g. Dask) takes precedence.
     batches_per_job : int, default=4
         Batches handed to each job (few large batches keep joblib's overhead
         small; more balance uneven fit times).
@@ -268,7 +272,7 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         if len(jobs) == 1:
             return _predict_batch(self.estimator_, self._X_fit, self._y_codes, neighbors,
                                   X, n_classes)
-        parts = Parallel(n_jobs=self.n_jobs)(
+        parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(_predict_batch)(self.estimator_, self._X_fit, self._y_codes,
                                     neighbors[a:b], X[a:b], n_classes)
             for a, b in jobs)
