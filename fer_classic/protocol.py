@@ -190,7 +190,11 @@ def run_protocol(
     memory : str, pathlib.Path or joblib.Memory, optional
         Where to cache feature matrices.
     n_jobs : int, optional
-        Candidates fitted in parallel (joblib semantics).
+        Candidates fitted in parallel (joblib semantics), in threads unless a
+        backend is set with :func:`joblib.parallel_config` (e.g. Dask): the
+        solvers spend their time in NumPy and libsvm, which release the GIL,
+        and threads share the feature matrices instead of copying them to
+        worker processes.
     verbose : bool, default=True
         Print progress.
     name : str, optional
@@ -278,7 +282,7 @@ def run_protocol(
         )
         # on a Dask backend, ship the features to the workers once, not per task
         with scatter_arrays(F_train, y_train, F_public, y_public):
-            outs = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+            outs = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)
         for (params, _), (est, acc, fit_time, pred_public) in zip(
             members, progress(outs, total=len(members), desc=name, disable=not verbose)
         ):
