@@ -223,3 +223,15 @@ def test_bench_feature_cache_follows_content_not_file_name(tmp_path):
         assert fingerprints[0] == fingerprints[1] != fingerprints[2]
     finally:
         unregister("test-counting-pixels")
+
+
+def test_resume_config_changes_with_mirror_train():
+    # a record written without mirrored faces must not satisfy --resume with them
+    from dataclasses import replace
+    from fer_classic.registry import get_spec
+    from fer_classic.runner import _config
+    spec = get_spec("pixels-linearsvm")
+    summary = {"fingerprint": "abc"}
+    plain = _config(spec, summary, True, 0)
+    mirrored = _config(replace(spec, mirror_train=True), summary, True, 0)
+    assert plain != mirrored and mirrored["mirror_train"] is True
