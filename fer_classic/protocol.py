@@ -141,13 +141,20 @@ def _fit_transform_features(features, data_key, splits, mirror_train=False):
     t0 = time.perf_counter()
     X_train, y_train = splits[0]
     F_train = features.fit_transform(X_train, y_train)
-    F_other = [features.transform(X) for X, _ in splits[1:]]
     if mirror_train:
-        F_mirror = features.transform(mirror_faces(X_train))
-        stack = sparse.vstack if sparse.issparse(F_train) else np.concatenate
-        F_train = stack([F_train, F_mirror])
+        X_mirror = mirror_faces(X_train)
         if sparse.issparse(F_train):
-            F_train = F_train.tocsr()
+            F_train = sparse.vstack([F_train, features.transform(X_mirror)], format="csr")
+        else:
+            # one array allocated up front: the peak is the stacked matrix plus
+            # one half, not both halves plus their concatenation (gigabytes
+            # for Fisher vectors)
+            n = len(F_train)
+            stacked = np.empty((2 * n,) + F_train.shape[1:], dtype=F_train.dtype)
+            stacked[:n] = F_train
+            F_train = stacked
+            F_train[n:] = features.transform(X_mirror)
+    F_other = [features.transform(X) for X, _ in splits[1:]]
     return features, [F_train, *F_other], time.perf_counter() - t0
 
 
