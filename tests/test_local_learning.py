@@ -140,3 +140,16 @@ def test_errors():
 ])
 def test_check_estimator(est):
     check_estimator(est)
+
+
+def test_threads_and_processes_give_the_same_scores(monkeypatch):
+    # small training sets run in processes, large ones in threads: same answers
+    from fer_classic.models import local
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 6))
+    y = np.arange(120) % 3
+    X[np.arange(120), y] += 2.0
+    clf = local.LocalLearningClassifier(n_neighbors=30, n_jobs=2).fit(X, y)
+    in_processes = clf.decision_function(X[:20])
+    monkeypatch.setattr(local, "_THREADS_FROM_BYTES", 0)
+    np.testing.assert_allclose(clf.decision_function(X[:20]), in_processes)

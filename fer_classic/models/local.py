@@ -103,6 +103,16 @@ def _local_scores(est, x, n_classes):
     return out
 
 
+#: Training sets this large are shared by threads rather than copied to processes.
+_THREADS_FROM_BYTES = 2**30
+
+
+def _nbytes(X):
+    if sparse.issparse(X):
+        return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    return np.asarray(X).nbytes
+
+
 def _predict_batch(estimator, X_train, y_codes, neighbors, X, n_classes):
     """Local fits for a batch of test rows; returns ``(len(X), n_classes)`` scores."""
     # the data were validated once by the caller: skip scikit-learn's
@@ -158,10 +168,12 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         scores come from its ``decision_function``, else ``predict_proba``,
         else a one-hot of ``predict``.
     n_jobs : int or None, default=None
-        Parallel jobs over batches of samples. joblib prefers threads here:
-        the local fits (libsvm) and kernel products release the GIL, and
-        threads share the training set where worker processes would each
-        need a copy (gigabytes for Fisher vectors). A backend set with
+        Parallel jobs over batches of samples. Worker processes (joblib's
+        default) for training sets under 1 GB, where many small local fits
+        would serialise on the GIL in threads; threads above, where the
+        local fits and kernel products are large (they release the GIL) and
+        the training set is shared instead of copied to every worker
+        (gigabytes for Fisher vectors). A backend set with
         :func:`joblib.parallel_config` (e.g. Dask) takes precedence.
     batches_per_job : int, default=4
         Batches handed to each job (few large batches keep joblib's overhead
@@ -272,7 +284,8 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         if len(jobs) == 1:
             return _predict_batch(self.estimator_, self._X_fit, self._y_codes, neighbors,
                                   X, n_classes)
-        parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        prefer = "threads" if _nbytes(self._X_fit) >= _THREADS_FROM_BYTES else None
+        parts = Parallel(n_jobs=self.n_jobs, prefer=prefer)(
             delayed(_predict_batch)(self.estimator_, self._X_fit, self._y_codes,
                                     neighbors[a:b], X[a:b], n_classes)
             for a, b in jobs)
