@@ -169,8 +169,8 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         else a one-hot of ``predict``.
     n_jobs : int or None, default=None
         Parallel jobs over batches of samples. Worker processes (joblib's
-        default) for training sets under 1 GB, where many small local fits
-        would serialise on the GIL in threads; threads above, where the
+        default) for training sets under 1 GB, whose small local fits spend
+        part of their time in Python under the GIL; threads above, where the
         local fits and kernel products are large (they release the GIL) and
         the training set is shared instead of copied to every worker
         (gigabytes for Fisher vectors). A backend set with
