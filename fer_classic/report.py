@@ -23,10 +23,28 @@ __all__ = [
     "write_tables",
     "plot_confusion",
     "plot_accuracies",
+    "strip_timings",
 ]
 
 #: Keys of a run record that change from run to run of the same command.
 TIMING_KEYS = ("timings", "search_fit_times", "finished_at", "wall_time")
+
+
+def strip_timings(obj):
+    """A results record (nested dicts and lists) without its :data:`TIMING_KEYS`.
+
+    Two runs of the same command give equal stripped records.
+
+    Examples
+    --------
+    >>> strip_timings({"accuracy": 0.5, "timings": {"fit": 1.2}, "runs": [{"wall_time": 3}]})
+    {'accuracy': 0.5, 'runs': [{}]}
+    """
+    if isinstance(obj, dict):
+        return {k: strip_timings(v) for k, v in obj.items() if k not in TIMING_KEYS}
+    if isinstance(obj, list):
+        return [strip_timings(v) for v in obj]
+    return obj
 
 
 def _jsonable(obj):

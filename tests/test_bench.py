@@ -8,7 +8,7 @@ from sklearn.pipeline import Pipeline
 from fer_classic.bench import main
 from fer_classic.features import Pixels
 from fer_classic.registry import PipelineSpec, register, unregister
-from fer_classic.report import TIMING_KEYS
+from fer_classic.report import strip_timings
 
 FAST = ["hog-linearsvm", "lbp-linearsvm"]
 
@@ -22,14 +22,6 @@ def _isolated(monkeypatch, tmp_path):
 class Exploding(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         raise RuntimeError("deliberate failure")
-
-
-def _strip_timings(obj):
-    if isinstance(obj, dict):
-        return {k: _strip_timings(v) for k, v in obj.items() if k not in TIMING_KEYS}
-    if isinstance(obj, list):
-        return [_strip_timings(v) for v in obj]
-    return obj
 
 
 def test_list(capsys):
@@ -82,7 +74,7 @@ def test_same_seed_same_results_and_resume_skips(tmp_path):
     assert main(["--pipelines", *FAST, "--quick", "--seed", "3", "--out", str(b)]) == 0
     ra = json.loads((a / "results.json").read_text())
     rb = json.loads((b / "results.json").read_text())
-    assert _strip_timings(ra) == _strip_timings(rb)
+    assert strip_timings(ra) == strip_timings(rb)
 
     before = (a / "runs" / "hog-linearsvm.json").read_text()
     assert main(["--pipelines", *FAST, "--quick", "--seed", "3", "--out", str(a),

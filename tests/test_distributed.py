@@ -24,7 +24,7 @@ from fer_classic.features import HOG, LBP
 from fer_classic.models.local import LocalLearningClassifier
 from fer_classic.protocol import run_protocol
 from fer_classic.registry import PipelineSpec, register, unregister
-from fer_classic.report import TIMING_KEYS
+from fer_classic.report import strip_timings
 
 # Two fast pipelines with two grid candidates each: a forest (seeded) and
 # local learning, whose per-sample fits are joblib tasks of their own.
@@ -76,16 +76,8 @@ def cluster():
     assert cl.status.name == "closed"
 
 
-def _strip_timings(obj):
-    if isinstance(obj, dict):
-        return {k: _strip_timings(v) for k, v in obj.items() if k not in TIMING_KEYS}
-    if isinstance(obj, list):
-        return [_strip_timings(v) for v in obj]
-    return obj
-
-
 def _results(out):
-    return _strip_timings(json.loads((out / "results.json").read_text()))
+    return strip_timings(json.loads((out / "results.json").read_text()))
 
 
 def _free_port():
@@ -168,7 +160,7 @@ def test_bench_on_dask_equals_local_run(cluster, specs, tmp_path, monkeypatch, c
     for name in specs:  # run records too, not only the summary
         ra = json.loads((remote / "runs" / f"{name}.json").read_text())
         rb = json.loads((local / "runs" / f"{name}.json").read_text())
-        assert _strip_timings(ra) == _strip_timings(rb)
+        assert strip_timings(ra) == strip_timings(rb)
 
 
 def test_run_protocol_in_dask_backend_context(cluster):

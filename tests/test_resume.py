@@ -25,7 +25,7 @@ from fer_classic.datasets import FER2013, load_fer2013, make_synthetic_faces, wr
 from fer_classic.features import Pixels
 from fer_classic.protocol import run_protocol
 from fer_classic.registry import PipelineSpec, register, unregister
-from fer_classic.report import TIMING_KEYS
+from fer_classic.report import strip_timings
 from fer_classic.runner import run_benchmark
 
 # A is fast; B takes seconds (HOG + PCA + RBF SVM), so a kill as soon as A's
@@ -43,14 +43,6 @@ def _isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     with threadpool_limits(limits=1):
         yield
-
-
-def _strip_timings(obj):
-    if isinstance(obj, dict):
-        return {k: _strip_timings(v) for k, v in obj.items() if k not in TIMING_KEYS}
-    if isinstance(obj, list):
-        return [_strip_timings(v) for v in obj]
-    return obj
 
 
 def _check_outputs(out, *, running=False):
@@ -121,7 +113,7 @@ def test_kill_then_resume_gives_the_uninterrupted_results(tmp_path, monkeypatch)
     files = _check_outputs(out)
     assert sorted(files) == ["results.json"] + [f"runs/{n}.json" for n in sorted(names)]
     resumed = json.loads((out / "results.json").read_text())
-    assert _strip_timings(resumed) == _strip_timings(reference)
+    assert strip_timings(resumed) == strip_timings(reference)
     assert [r["name"] for r in resumed["results"]] == names
 
 
@@ -135,7 +127,7 @@ def test_resume_reruns_a_corrupt_run_record(tmp_path, capsys):
     assert main([*argv, "--resume"]) == 0
     assert "already finished" not in capsys.readouterr().err  # it was run again
     again = json.loads((out / "runs" / f"{A}.json").read_text())
-    assert _strip_timings(again) == _strip_timings(good)
+    assert strip_timings(again) == strip_timings(good)
 
 
 # --------------------------------------------------------------------------
