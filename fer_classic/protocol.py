@@ -32,6 +32,7 @@ from sklearn.pipeline import Pipeline
 from . import EMOTIONS, SPLITS
 from .datasets.augment import mirror_faces
 from .distributed import scatter_arrays
+from .models.mirror import MirrorClassifier, predict_mirror_averaged
 from .utils.progress import log, progress
 
 __all__ = ["ProtocolResult", "score_predictions", "run_protocol", "split_params"]
@@ -128,14 +129,15 @@ class ProtocolResult:
     estimator: Pipeline = field(repr=False)
 
 
-def _fit_transform_features(features, data_key, splits, mirror_train=False):
+def _fit_transform_features(features, data_key, splits, mirror_train=False, mirror_test=False):
     """Fit the feature steps on Training and transform the three splits.
 
     ``data_key`` identifies ``splits`` for the cache (hashing the arrays
     themselves would cost more than reading the cache). With
     ``mirror_train``, the features of the mirrored Training faces are stacked
     below those of the Training faces (the feature steps are fitted on the
-    Training faces only).
+    Training faces only). With ``mirror_test``, the features of the mirrored
+    PublicTest and PrivateTest faces follow the three matrices.
     """
     del data_key  # only used as part of the cache key
     t0 = time.perf_counter()
@@ -155,15 +157,23 @@ def _fit_transform_features(features, data_key, splits, mirror_train=False):
             F_train = stacked
             F_train[n:] = features.transform(X_mirror)
     F_other = [features.transform(X) for X, _ in splits[1:]]
+    if mirror_test:
+        F_other += [features.transform(mirror_faces(X)) for X, _ in splits[1:]]
     return features, [F_train, *F_other], time.perf_counter() - t0
 
 
-def _fit_score(classifier, params, F_train, y_train, F_public, y_public):
+def _predict(est, F, F_mirrored):
+    if F_mirrored is None:
+        return est.predict(F)
+    return predict_mirror_averaged(est, F, F_mirrored)
+
+
+def _fit_score(classifier, params, F_train, y_train, F_public, y_public, F_public_mirrored):
     est = clone(classifier).set_params(**params)
     t0 = time.perf_counter()
     est.fit(F_train, y_train)
     fit_time = time.perf_counter() - t0
-    pred_public = est.predict(F_public)
+    pred_public = _predict(est, F_public, F_public_mirrored)
     return est, float(accuracy_score(y_public, pred_public)), fit_time, pred_public
 
 
@@ -178,6 +188,7 @@ def run_protocol(
     verbose=True,
     name=None,
     mirror_train=False,
+    mirror_test=False,
 ):
     """Grid-search a pipeline on Training/PublicTest and score on PrivateTest.
 
@@ -210,7 +221,13 @@ def run_protocol(
         Also fit the classifier on the left-right mirrored Training faces
         (:func:`~fer_classic.datasets.mirror_faces`), with their labels. The
         feature steps are fitted on the Training faces alone; PublicTest and
-        PrivateTest are not mirrored.
+        PublicTest and PrivateTest faces are mirrored only with ``mirror_test``.
+    mirror_test : bool, default=False
+        Score each PublicTest and PrivateTest face by the mean of the
+        classifier's scores (``decision_function``, else ``predict_proba``)
+        for the face and for its mirror image; the returned estimator is then
+        a :class:`~fer_classic.models.MirrorClassifier` that predicts the
+        same way.
 
     Returns
     -------
@@ -268,27 +285,31 @@ def run_protocol(
             if verbose:
                 log(f"[{name}] features {g + 1}/{len(groups)} "
                     f"{feat_params or ''} on {sum(len(X) for X, _ in ordered)} faces")
-            fitted, (F_train, F_public, F_private), feat_time = compute(
-                feats, data_key, ordered, mirror_train
-            )
+            fitted, F_all, feat_time = compute(feats, data_key, ordered, mirror_train,
+                                               mirror_test)
         else:
             fitted = None
-            (F_train, _), (F_public, _), (F_private, _) = ordered
+            F_all = [F for F, _ in ordered]
             if mirror_train:
-                F_train = np.concatenate([F_train, mirror_faces(F_train)])
+                F_all[0] = np.concatenate([F_all[0], mirror_faces(F_all[0])])
+            if mirror_test:
+                F_all += [mirror_faces(F) for F in F_all[1:3]]
             feat_time = 0.0
+        F_train, F_public, F_private = F_all[:3]
+        F_public_m, F_private_m = F_all[3:] if mirror_test else (None, None)
         if verbose:
             log(f"[{name}] fitting {len(members)} candidate(s) on {F_train.shape} features")
         jobs = (
             delayed(_fit_score)(
                 classifier,
                 {k[len(clf_name) + 2:]: v for k, v in clf.items()},
-                F_train, y_train, F_public, y_public,
+                F_train, y_train, F_public, y_public, F_public_m,
             )
             for _, clf in members
         )
         # on a Dask backend, ship the features to the workers once, not per task
-        with scatter_arrays(F_train, y_train, F_public, y_public):
+        shared = [F_train, y_train, F_public, y_public, F_public_m]
+        with scatter_arrays(*(a for a in shared if a is not None)):
             outs = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)
         for (params, _), (est, acc, fit_time, pred_public) in zip(
             members, progress(outs, total=len(members), desc=name, disable=not verbose)
@@ -297,17 +318,21 @@ def run_protocol(
             if best is None or acc > best["acc"]:
                 best = {"acc": acc, "params": params, "est": est, "fit_time": fit_time,
                         "features": fitted, "feat_time": feat_time,
-                        "pred_public": pred_public, "F_private": F_private}
+                        "pred_public": pred_public, "F_private": F_private,
+                        "F_private_m": F_private_m}
     search_time = time.perf_counter() - t_search
 
     est = best["est"]
     pred_public = best["pred_public"]  # kept from the search: local learning is costly
     t0 = time.perf_counter()
-    pred_private = est.predict(best["F_private"])
+    pred_private = _predict(est, best["F_private"], best["F_private_m"])
     predict_time = time.perf_counter() - t0
     steps = (list(best["features"].steps) if best["features"] is not None else []) + [
         (clf_name, est)
     ]
+    final = Pipeline(steps)
+    if mirror_test:
+        final = MirrorClassifier._from_fitted(final, mirror_train=mirror_train, mirror_test=True)
     result = ProtocolResult(
         best_params=best["params"],
         public=score_predictions(y_public, pred_public),
@@ -316,7 +341,7 @@ def run_protocol(
         timings={"features": best["feat_time"], "fit": best["fit_time"],
                  "predict": predict_time, "search": search_time},
         n_train=len(y_train),
-        estimator=Pipeline(steps),
+        estimator=final,
     )
     if verbose:
         log(f"[{name}] best {result.best_params}: PublicTest "

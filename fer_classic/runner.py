@@ -73,6 +73,7 @@ def _config(spec, data_summary, quick, seed):
         "grid": repr(spec.get_grid(quick)),
         "pipeline": repr(spec.build(seed)),
         "mirror_train": spec.mirror_train,
+        "mirror_test": spec.mirror_test,
         "fer_classic": __version__,
     }
 
@@ -179,7 +180,7 @@ def run_benchmark(
             result = run_protocol(
                 spec.build(seed), spec.get_grid(quick), splits, data_key=data_key,
                 memory=cache_dir, n_jobs=n_jobs, verbose=verbose, name=spec.name,
-                mirror_train=spec.mirror_train,
+                mirror_train=spec.mirror_train, mirror_test=spec.mirror_test,
             )
         except Exception as exc:  # keep going: finished pipelines stay written
             failures.append((spec.name, exc))

@@ -84,3 +84,36 @@ def test_bad_params(params, match):
 def test_single_class_is_refused():
     with pytest.raises(ValueError, match="at least 2 classes"):
         LinearSVM().fit(np.ones((5, 2)), np.zeros(5))
+
+
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_blocked_objective_equals_the_reference(monkeypatch, as_sparse):
+    from concurrent.futures import ThreadPoolExecutor
+    from fer_classic.models import linear
+
+    X, y = _data(n=301, d=17)
+    X = sp.csr_matrix(X) if as_sparse else X
+    rng = np.random.default_rng(1)
+    W, b = rng.normal(size=(17, 4)), rng.normal(size=4)
+    Y = np.where(y[:, None] == np.arange(4)[None, :], 1.0, -1.0)
+    ref = squared_hinge_objective(W, b, X, Y, 0.3)
+    ranges = [(0, 120), (120, 301)]
+    with ThreadPoolExecutor(2) as pool:
+        for step, p in ((7, pool), (64, pool), (1000, None)):
+            got = linear._blocked_objective(W, b, X, Y, 0.3, ranges, step, p)
+            assert got[0] == pytest.approx(ref[0], rel=1e-12)
+            np.testing.assert_allclose(got[1], ref[1], rtol=1e-10)
+            np.testing.assert_allclose(got[2], ref[2], rtol=1e-10)
+
+
+def test_n_jobs_gives_the_same_model(monkeypatch):
+    from fer_classic.models import linear
+
+    monkeypatch.setattr(linear, "_BLOCK_BYTES", 512)  # many blocks on small data
+    X, y = _data(n=500, d=30)
+    one = LinearSVM(C=0.1, tol=1e-8).fit(X, y)
+    two = LinearSVM(C=0.1, tol=1e-8, n_jobs=2).fit(X, y)
+    np.testing.assert_allclose(two.coef_, one.coef_, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(two.predict(X), one.predict(X))
+    again = LinearSVM(C=0.1, tol=1e-8, n_jobs=2).fit(X, y)  # deterministic
+    np.testing.assert_array_equal(again.coef_, two.coef_)

@@ -1,4 +1,4 @@
-"""Classifiers and kernels: a fast linear SVM, histogram kernels, local learning."""
+"""Classifiers and kernels: a fast linear SVM, histogram kernels, local learning, mirroring."""
 
 from .kernels import (
     KernelSVC,
@@ -9,13 +9,17 @@ from .kernels import (
 )
 from .linear import LinearSVM
 from .local import LocalLearningClassifier
+from .mirror import MirrorClassifier, mirror_averaged_scores, predict_mirror_averaged
 
 __all__ = [
     "KernelSVC",
     "LinearSVM",
     "LocalLearningClassifier",
+    "MirrorClassifier",
     "additive_chi2_kernel",
     "chi2_kernel",
     "intersection_kernel",
+    "mirror_averaged_scores",
+    "predict_mirror_averaged",
     "weighted_sum_kernel",
 ]
