@@ -33,7 +33,7 @@ from . import EMOTIONS, SPLITS
 from .datasets.augment import mirror_faces
 from .distributed import scatter_arrays
 from .models.mirror import MirrorClassifier, predict_mirror_averaged
-from .utils.progress import log, progress
+from .utils.progress import log, progress, show_progress
 
 __all__ = ["ProtocolResult", "score_predictions", "run_protocol", "split_params"]
 
@@ -285,8 +285,9 @@ def run_protocol(
             if verbose:
                 log(f"[{name}] features {g + 1}/{len(groups)} "
                     f"{feat_params or ''} on {sum(len(X) for X, _ in ordered)} faces")
-            fitted, F_all, feat_time = compute(feats, data_key, ordered, mirror_train,
-                                               mirror_test)
+            with show_progress(verbose):
+                fitted, F_all, feat_time = compute(feats, data_key, ordered, mirror_train,
+                                                   mirror_test)
         else:
             fitted = None
             F_all = [F for F, _ in ordered]

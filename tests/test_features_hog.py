@@ -186,6 +186,21 @@ def test_map_chunks():
         map_chunks(np.asarray, rows[:0])
 
 
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_map_chunks_progress_bar_only_when_asked(capsys, n_jobs):
+    from fer_classic.utils.parallel import map_chunks
+    from fer_classic.utils.progress import show_progress
+
+    rows = np.ones((23, 3))
+    map_chunks(np.asarray, rows, chunk_size=5, n_jobs=n_jobs, desc="things")
+    assert "things" not in capsys.readouterr().err  # estimators are quiet by default
+    with show_progress():
+        out = map_chunks(np.asarray, rows, chunk_size=5, n_jobs=n_jobs, desc="things")
+    np.testing.assert_array_equal(out, rows)
+    err = capsys.readouterr().err
+    assert "things" in err and "/23" in err
+
+
 def test_transformer_flag_validation():
     faces = _faces("uint8", 1)
     with pytest.raises(ValueError, match="transform_sqrt"):

@@ -217,7 +217,8 @@ def test_bench_feature_cache_follows_content_not_file_name(tmp_path):
         unregister("test-counting-pixels")
 
 
-def test_resume_config_changes_with_mirror_train():
+@pytest.mark.parametrize("flag", ["mirror_train", "mirror_test"])
+def test_resume_config_changes_with_mirroring(flag):
     # a record written without mirrored faces must not satisfy --resume with them
     from dataclasses import replace
     from fer_classic.registry import get_spec
@@ -225,5 +226,5 @@ def test_resume_config_changes_with_mirror_train():
     spec = get_spec("pixels-linearsvm")
     summary = {"fingerprint": "abc"}
     plain = _config(spec, summary, True, 0)
-    mirrored = _config(replace(spec, mirror_train=True), summary, True, 0)
-    assert plain != mirrored and mirrored["mirror_train"] is True
+    mirrored = _config(replace(spec, **{flag: True}), summary, True, 0)
+    assert plain != mirrored and mirrored[flag] is True

@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils.parallel import map_chunks
+from ..utils.progress import log, progress_enabled
 from ..utils.validation import check_positive_int
 from .sift import DenseSIFT, _as_face_stack, sample_descriptors
 
@@ -274,6 +275,8 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
         sampled, _ = sample_descriptors(self.extractor_, faces, self.n_samples, rng,
                                         chunk_size=self.chunk_size, n_jobs=self.n_jobs)
         self.n_descriptors_ = len(sampled)
+        if progress_enabled():
+            log(f"clustering {len(sampled):,} descriptors into {self.n_words} visual words")
         self.kmeans_ = MiniBatchKMeans(
             n_clusters=self.n_words, n_init=self.n_init, max_iter=self.max_iter,
             batch_size=min(self.batch_size, len(sampled)), compute_labels=False,
@@ -330,7 +333,8 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
             m, k, d = desc.shape
             return assign_words(desc.reshape(m * k, d), self.codebook_).reshape(m, k)
 
-        return map_chunks(words, faces, chunk_size=self.chunk_size, n_jobs=self.n_jobs)
+        return map_chunks(words, faces, chunk_size=self.chunk_size, n_jobs=self.n_jobs,
+                          desc="visual words")
 
     def encode(self, words):
         """Pyramid presence/histogram features from visual word indices.

@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils.parallel import map_chunks
+from ..utils.progress import log, progress_enabled
 from ..utils.validation import check_positive_int
 from .sift import DenseSIFT, _as_face_stack, sample_descriptors
 
@@ -243,6 +244,9 @@ class FisherVector(TransformerMixin, BaseEstimator):
         z = self.pca_.transform(sample).astype(np.float32)
         if self.spatial_weight:
             z = np.concatenate([z, self._positions_scaled()[keypoints]], axis=1)
+        if progress_enabled():
+            log(f"fitting {self.n_components} Gaussians to {len(z):,} descriptors "
+                f"of {z.shape[1]} values")
         self.gmm_ = GaussianMixture(
             n_components=self.n_components, covariance_type="diag", max_iter=self.max_iter,
             reg_covar=1e-4, random_state=seed).fit(z)
@@ -271,7 +275,8 @@ class FisherVector(TransformerMixin, BaseEstimator):
             z = self._project(self.extractor_.transform_descriptors(chunk), every)
             return fisher_vector(z, gmm.means_, gmm.covariances_, gmm.weights_)
 
-        return map_chunks(encode, faces, chunk_size=self.chunk_size, n_jobs=self.n_jobs)
+        return map_chunks(encode, faces, chunk_size=self.chunk_size, n_jobs=self.n_jobs,
+                          desc="Fisher vectors")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -433,7 +433,8 @@ def sample_descriptors(extractor, faces, n_samples, random_state=None, *, chunk_
         desc = extractor.transform_descriptors(faces[rows])
         return np.take_along_axis(desc, chosen[rows][:, :, None], axis=1)
 
-    sampled = map_chunks(sample, np.arange(n), chunk_size=chunk_size, n_jobs=n_jobs)
+    sampled = map_chunks(sample, np.arange(n), chunk_size=chunk_size, n_jobs=n_jobs,
+                         desc="sampling descriptors")
     sampled = sampled.reshape(n * per_face, -1)
     keypoints = chosen.ravel()
     if len(sampled) > n_samples:

@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
+from .progress import progress, progress_enabled
 from .validation import check_positive_int
 
 
@@ -25,7 +26,7 @@ def check_n_jobs(n_jobs, name="n_jobs"):
     return int(n_jobs)
 
 
-def map_chunks(func, faces, *, chunk_size=1024, n_jobs=None):
+def map_chunks(func, faces, *, chunk_size=1024, n_jobs=None, desc=None):
     """Apply ``func`` to consecutive chunks of ``faces`` and stack the results.
 
     ``func`` must map an array of ``m`` rows to an array with ``m`` rows whose
@@ -52,6 +53,9 @@ def map_chunks(func, faces, *, chunk_size=1024, n_jobs=None):
     n_jobs : int or None, default=None
         Number of threads. ``None`` means 1 unless inside a
         :func:`joblib.parallel_config` context; ``-1`` means all cores.
+    desc : str or None, default=None
+        Label of a progress bar over the chunks (on stderr), shown inside
+        :func:`~fer_classic.utils.progress.show_progress`; ``None`` shows none.
 
     Returns
     -------
@@ -82,15 +86,20 @@ def map_chunks(func, faces, *, chunk_size=1024, n_jobs=None):
         return res
 
     n_threads = min(effective_n_jobs(n_jobs), len(bounds))
+    bar = progress(total=n, desc=desc, unit="face",
+                   disable=desc is None or len(bounds) == 1 or not progress_enabled())
     if n_threads <= 1:
-        first = _checked(*bounds[0])
-        if len(bounds) == 1:
-            return first
-        out = np.empty((n,) + first.shape[1:], dtype=first.dtype)
-        out[: len(first)] = first
-        del first
-        for start, stop in bounds[1:]:
-            out[start:stop] = _checked(start, stop)
+        with bar:
+            first = _checked(*bounds[0])
+            bar.update(len(first))
+            if len(bounds) == 1:
+                return first
+            out = np.empty((n,) + first.shape[1:], dtype=first.dtype)
+            out[: len(first)] = first
+            del first
+            for start, stop in bounds[1:]:
+                out[start:stop] = _checked(start, stop)
+                bar.update(stop - start)
         return out
 
     probe = _checked(0, 1)
@@ -99,8 +108,11 @@ def map_chunks(func, faces, *, chunk_size=1024, n_jobs=None):
 
     def _run(start, stop):
         out[start:stop] = _checked(start, stop)
+        return stop - start
 
-    Parallel(n_jobs=n_threads, backend="threading")(
-        delayed(_run)(start, stop) for start, stop in bounds
-    )
+    with bar:
+        for done in Parallel(n_jobs=n_threads, backend="threading",
+                             return_as="generator_unordered")(
+                delayed(_run)(start, stop) for start, stop in bounds):
+            bar.update(done)
     return out
