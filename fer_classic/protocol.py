@@ -116,8 +116,11 @@ class ProtocolResult:
     n_train : int
         Number of faces the classifier was fitted on (twice the Training
         split with ``mirror_train``).
-    estimator : sklearn.pipeline.Pipeline
-        The best pipeline, fitted on Training, ready for ``predict`` on faces.
+    estimator : sklearn.pipeline.Pipeline or MirrorClassifier
+        The best pipeline, fitted on Training, ready for ``predict`` on faces;
+        with ``mirror_test``, wrapped in a
+        :class:`~fer_classic.models.MirrorClassifier` that averages each
+        face's scores with its mirror image's, as the protocol scored them.
     """
 
     best_params: dict
@@ -220,8 +223,8 @@ def run_protocol(
     mirror_train : bool, default=False
         Also fit the classifier on the left-right mirrored Training faces
         (:func:`~fer_classic.datasets.mirror_faces`), with their labels. The
-        feature steps are fitted on the Training faces alone; PublicTest and
-        PublicTest and PrivateTest faces are mirrored only with ``mirror_test``.
+        feature steps are fitted on the Training faces alone. PublicTest and
+        PrivateTest faces are mirrored only with ``mirror_test``.
     mirror_test : bool, default=False
         Score each PublicTest and PrivateTest face by the mean of the
         classifier's scores (``decision_function``, else ``predict_proba``)

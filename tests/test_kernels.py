@@ -144,6 +144,22 @@ def test_kernel_svc_ovr_trains_one_svm_per_class():
     assert clf.score(X, y) > 0.9
 
 
+def test_kernel_svc_keeps_support_vectors_with_or_without_a_copy():
+    rng = np.random.default_rng(0)
+    # few samples in many dimensions: every sample is a support vector
+    X, y = rng.normal(size=(20, 200)), np.arange(20) % 3
+    clf = KernelSVC(kernel="linear", C=1.0).fit(X, y)
+    assert len(clf.support_) == 20 and clf.support_vectors_ is X
+    ref = SVC(kernel="linear", C=1.0).fit(X, (y == 1).astype(int))
+    np.testing.assert_allclose(clf.decision_function(X[:5])[:, 1], ref.decision_function(X[:5]),
+                               atol=1e-6)
+    # well-separated blobs: a few support vectors, copied
+    Xb, yb = _blobs()
+    clf = KernelSVC(kernel="linear", C=1.0).fit(Xb, yb)
+    assert len(clf.support_) < len(Xb)
+    np.testing.assert_array_equal(clf.support_vectors_, Xb[clf.support_])
+
+
 def test_kernel_svc_blocks_and_sparse_input():
     X, y = _blobs()
     blocks, weights = [slice(0, 5), slice(5, 20)], [3.0, 1.0]

@@ -127,10 +127,12 @@ def test_check_estimator():
 def test_protocol_mirror_test_matches_the_returned_estimator(tmp_path, faces, with_features):
     if with_features:
         splits, pipe = faces, Pipeline([("hog", HOG()), ("svm", LinearSVM(C=0.1))])
+        grid = {"svm__C": [0.1, 1.0]}
     else:
         splits = {s: (X.reshape(len(X), -1) / 255.0, y) for s, (X, y) in faces.items()}
         pipe = Pipeline([("svm", LinearSVM(C=0.1))])
-    res = run_protocol(pipe, {"svm__C": [0.1, 1.0]}, splits, mirror_train=True,
+        grid = {"svm__C": [1e-4, 1e-3]}  # raw pixels: small C, quick convergence
+    res = run_protocol(pipe, grid, splits, mirror_train=True,
                        mirror_test=True, verbose=False, data_key="k", memory=tmp_path)
     model = res.estimator
     assert isinstance(model, MirrorClassifier) and model.mirror_train and model.mirror_test
@@ -144,7 +146,7 @@ def test_protocol_mirror_test_matches_the_returned_estimator(tmp_path, faces, wi
     X_pub, y_pub = splits["PublicTest"]
     assert res.public["accuracy"] == pytest.approx(np.mean(model.predict(X_pub) == y_pub))
     # without mirror_test: the plain pipeline, scored on single views
-    single = run_protocol(pipe, {"svm__C": [0.1, 1.0]}, splits, mirror_train=True,
+    single = run_protocol(pipe, grid, splits, mirror_train=True,
                           verbose=False, data_key="k", memory=tmp_path)
     assert isinstance(single.estimator, Pipeline)
     assert single.private["accuracy"] == pytest.approx(

@@ -399,7 +399,10 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
             self.estimators_ = [self.svc_]
             self.support_ = self.svc_.support_
             self.n_iter_ = self.svc_.n_iter_
-        self.support_vectors_ = X[self.support_]
+        # every sample a support vector (usual for small, high-dimensional
+        # local-learning fits): keep X rather than copy it row by row
+        all_rows = len(self.support_) == X.shape[0]
+        self.support_vectors_ = X if all_rows else X[self.support_]
         self._n_fit = X.shape[0]
         return self
 
