@@ -58,13 +58,9 @@ def squared_hinge_objective(W, b, X, Y, C):
     >>> squared_hinge_objective(np.zeros((1, 1)), np.zeros(1), X, Y, C=1.0)[0]
     2.0
     """
-    margin = 1.0 - Y * (X @ W + b)
-    active = np.maximum(margin, 0.0)
-    value = 0.5 * float(np.sum(W * W)) + C * float(np.sum(active * active))
-    G = -2.0 * C * (Y * active)
-    grad_W = W + np.asarray(X.T @ G)
-    grad_b = G.sum(axis=0)
-    return value, grad_W, grad_b
+    n = X.shape[0]
+    loss, grad_W, grad_b = _range_objective(W, b, X, Y, C, 0, n, max(n, 1))
+    return 0.5 * float(np.sum(W * W)) + loss, W + grad_W, grad_b
 
 
 #: Bytes of data per block of rows in :func:`_blocked_objective`: small enough
