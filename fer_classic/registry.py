@@ -378,8 +378,8 @@ register(PipelineSpec(
     ]),
     # C = 0.3 beat C = 0.1 on PublicTest in the earlier run without
     # mirror_test (benchmarks/results/full-fisher/results.json, "search");
-    # one value keeps the full registry under an hour, as each fit passes
-    # over 57,418 x 33,792 floats hundreds of times.
+    # one value saves a fit that passes over 57,418 x 33,792 floats hundreds
+    # of times (about 17 minutes on 2 cores, benchmarks/results/full).
     grid={"svm__C": [0.3]},
     quick_grid=_QUICK_FISHER | {"svm__C": [0.1]},
     mirror_train=True,
