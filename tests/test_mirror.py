@@ -46,6 +46,9 @@ def test_scores_are_the_mean_over_face_and_mirror_image(faces):
     np.testing.assert_allclose(mirror_averaged_scores(inner, Xt, mirror_faces(Xt)), expect)
     # flattened faces are mirrored as 48x48 images
     np.testing.assert_allclose(clf.decision_function(Xt.reshape(len(Xt), -1)), expect)
+    # (n, h, w) images are mirrored along their rows whatever image_shape says
+    clf.set_params(image_shape=None)
+    np.testing.assert_allclose(clf.decision_function(Xt), expect)
 
 
 def test_prediction_is_the_same_for_a_face_and_its_mirror_image(faces):

@@ -159,8 +159,10 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _mirror(self, X):
         _check_dense(X)
-        if self.image_shape is None and not (hasattr(X, "ndim") and X.ndim == 3):
-            X = np.asarray(X)
+        X = np.asarray(X)
+        if X.ndim == 3:  # (n, h, w) images, whatever image_shape says
+            return mirror_faces(X)
+        if self.image_shape is None:
             if X.ndim != 2:
                 raise ValueError(f"X must be a 2-D array with image_shape=None; got shape "
                                  f"{X.shape}.")
