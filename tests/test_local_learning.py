@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
@@ -10,7 +11,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.models.kernels import KernelSVC, intersection_kernel
-from fer_classic.models.local import LocalLearningClassifier, local_neighbors
+from fer_classic.models.local import LocalLearningClassifier, _local_scores, local_neighbors
 
 
 def _data(n=120, d=8, n_classes=3, seed=0):
@@ -153,3 +154,90 @@ def test_threads_and_processes_give_the_same_scores(monkeypatch):
     in_processes = clf.decision_function(X[:20])
     monkeypatch.setattr(local, "_THREADS_FROM_BYTES", 0)
     np.testing.assert_allclose(clf.decision_function(X[:20]), in_processes)
+
+
+def _manual_paired_scores(clf, X, X_paired):
+    """Reference: the local model of row i (refit by hand) scores both views."""
+    out = []
+    for i, idx in enumerate(clf.kneighbors(X)):
+        idx = np.sort(idx)
+        est = clone(clf.estimator_).fit(clf._X_fit[idx], clf._y_codes[idx])
+        n_classes = len(clf.classes_)  # absent classes aligned as decision_function does
+        out.append(0.5 * (_local_scores(est, X[i:i + 1], n_classes)
+                          + _local_scores(est, X_paired[i:i + 1], n_classes)))
+    return np.array(out)
+
+
+def test_paired_decision_function_scores_both_views_with_one_local_model():
+    X, y = _data()
+    clf = LocalLearningClassifier(n_neighbors=40).fit(X[:90], y[:90])
+    X_other = X[90:] + np.random.default_rng(1).normal(0, 1.0, size=X[90:].shape)
+    paired = clf.paired_decision_function(X[90:], X_other)
+    np.testing.assert_allclose(paired, _manual_paired_scores(clf, X[90:], X_other), atol=1e-10)
+    # not the mean of each view scored by its own neighbourhood
+    own = 0.5 * (clf.decision_function(X[90:]) + clf.decision_function(X_other))
+    assert not np.allclose(paired, own)
+    # the same view twice is decision_function; parallel batches agree
+    np.testing.assert_allclose(clf.paired_decision_function(X[90:], X[90:]),
+                               clf.decision_function(X[90:]))
+    par = clone(clf).set_params(n_jobs=2).fit(X[:90], y[:90])
+    np.testing.assert_allclose(par.paired_decision_function(X[90:], X_other), paired)
+    with pytest.raises(ValueError, match="same rows"):
+        clf.paired_decision_function(X[90:], X_other[:5])
+    with pytest.raises(ValueError, match="features"):
+        clf.paired_decision_function(X[90:], X_other[:, :3])
+
+
+def test_global_estimator_scores_are_added_with_their_weight():
+    X, y = _data()
+    base = LocalLearningClassifier(n_neighbors=30).fit(X[:90], y[:90])
+    glob = LogisticRegression(C=0.1).fit(X[:90], y[:90])
+    for w in (0.0, 0.5, 2.0):
+        clf = LocalLearningClassifier(n_neighbors=30, global_estimator=LogisticRegression(C=0.1),
+                                      global_weight=w).fit(X[:90], y[:90])
+        np.testing.assert_allclose(clf.global_estimator_.coef_, glob.coef_)
+        np.testing.assert_allclose(
+            clf.decision_function(X[90:]),
+            base.decision_function(X[90:]) + w * glob.decision_function(X[90:]))
+    # a large weight hands the decision to the global model
+    clf.set_params(global_weight=1e6).fit(X[:90], y[:90])
+    np.testing.assert_array_equal(clf.predict(X[90:]), glob.predict(X[90:]))
+    # paired views average the global scores too
+    X_other = X[90:][::-1]
+    np.testing.assert_allclose(
+        clf.set_params(global_weight=0.5).fit(X[:90], y[:90]).paired_decision_function(
+            X[90:], X_other),
+        base.paired_decision_function(X[90:], X_other)
+        + 0.25 * (glob.decision_function(X[90:]) + glob.decision_function(X_other)))
+
+
+def test_global_estimator_binary_and_probabilities():
+    X, y = _data(n_classes=2)
+    base = LocalLearningClassifier(n_neighbors=30).fit(X[:90], y[:90])
+    svm = LinearSVC(random_state=0).fit(X[:90], y[:90])
+    clf = LocalLearningClassifier(n_neighbors=30, global_estimator=LinearSVC(random_state=0),
+                                  global_weight=0.5).fit(X[:90], y[:90])
+    d = clf.decision_function(X[90:])
+    assert d.shape == (30,)
+    np.testing.assert_allclose(d, base.decision_function(X[90:])
+                               + 0.5 * svm.decision_function(X[90:]))
+    knn = KNeighborsClassifier(7).fit(X[:90], y[:90])
+    clf = LocalLearningClassifier(n_neighbors=30, global_estimator=KNeighborsClassifier(7),
+                                  global_weight=2.0).fit(X[:90], y[:90])
+    p = knn.predict_proba(X[90:])
+    np.testing.assert_allclose(clf.decision_function(X[90:]),
+                               base.decision_function(X[90:]) + (p[:, 1] - p[:, 0]))
+
+
+def test_global_estimator_errors():
+    X, y = _data()
+    for w in (-1.0, "1", None):
+        with pytest.raises(ValueError, match="global_weight"):
+            LocalLearningClassifier(global_weight=w).fit(X, y)
+    with pytest.raises(ValueError, match="global_estimator must have"):
+        LocalLearningClassifier(global_estimator=NearestNeighbors()).fit(X, y)
+
+
+def test_check_estimator_with_global_estimator():
+    check_estimator(LocalLearningClassifier(n_neighbors=6, global_estimator=LogisticRegression(),
+                                            global_weight=0.5))

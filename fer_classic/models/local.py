@@ -7,6 +7,8 @@ default) trained on just those predicts that one face.
 """
 
 
+import numbers
+
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from scipy import sparse
@@ -113,17 +115,23 @@ def _nbytes(X):
     return np.asarray(X).nbytes
 
 
-def _predict_batch(estimator, X_train, y_codes, neighbors, X, n_classes):
-    """Local fits for a batch of test rows; returns ``(len(X), n_classes)`` scores."""
+def _predict_batch(estimator, X_train, y_codes, neighbors, views, n_classes):
+    """Local fits for a batch of test rows; returns ``(n, n_classes)`` scores.
+
+    ``views`` holds one or more matrices with the same rows (a sample and,
+    say, its mirror image): row ``i`` of every view is scored by the local
+    model fit on ``neighbors[i]``, and the scores are averaged over views.
+    """
     # the data were validated once by the caller: skip scikit-learn's
     # per-call parameter validation and finiteness checks in the local fits
     with config_context(assume_finite=True, skip_parameter_validation=True):
-        return _predict_batch_unchecked(estimator, X_train, y_codes, neighbors, X, n_classes)
+        return _predict_batch_unchecked(estimator, X_train, y_codes, neighbors, views,
+                                        n_classes)
 
 
-def _predict_batch_unchecked(estimator, X_train, y_codes, neighbors, X, n_classes):
-    scores = np.empty((X.shape[0], n_classes))
-    for i in range(X.shape[0]):
+def _predict_batch_unchecked(estimator, X_train, y_codes, neighbors, views, n_classes):
+    scores = np.empty((views[0].shape[0], n_classes))
+    for i in range(len(scores)):
         idx = np.sort(neighbors[i])  # training order: k = n_train gives the global fit
         labels = y_codes[idx]
         first = labels[0]
@@ -132,8 +140,16 @@ def _predict_batch_unchecked(estimator, X_train, y_codes, neighbors, X, n_classe
             scores[i, first] = 1.0
             continue
         est = clone(estimator).fit(X_train[idx], labels)
-        scores[i] = _local_scores(est, X[i:i + 1], n_classes)
+        scores[i] = np.mean([_local_scores(est, X[i:i + 1], n_classes) for X in views], axis=0)
     return scores
+
+
+def _global_scores(est, X, n_classes):
+    """Scores ``(n, n_classes)`` of a classifier fit on all the training labels."""
+    if hasattr(est, "decision_function"):
+        s = np.asarray(est.decision_function(X), dtype=np.float64)
+        return np.column_stack([-s, s]) if s.ndim == 1 else s
+    return np.asarray(est.predict_proba(X), dtype=np.float64)
 
 
 class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
@@ -178,6 +194,15 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
     batches_per_job : int, default=4
         Batches handed to each job (few large batches keep joblib's overhead
         small; more balance uneven fit times).
+    global_estimator : classifier or None, default=None
+        A model fit once on the whole training set whose scores, times
+        ``global_weight``, are added to the local scores: the local models
+        correct a global one where the neighbourhood says more. Scores come
+        from its ``decision_function``, else ``predict_proba``; a binary
+        ``decision_function`` ``s`` counts as ``(-s, s)``. None: local
+        scores alone.
+    global_weight : float, default=1.0
+        Weight of the global scores (ignored without ``global_estimator``).
 
     Attributes
     ----------
@@ -189,6 +214,8 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         The (unfitted) local model template, cloned for every local fit.
         Results are deterministic when it is (seed its ``random_state`` if it
         has one, e.g. ``LinearSVC(random_state=0)``).
+    global_estimator_ : classifier or None
+        ``global_estimator`` fitted on the whole training set.
 
     Notes
     -----
@@ -198,7 +225,13 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
     ``(-s, s)``) and ``min(those scores) - 1`` for the absent classes (always
     ranked last, finite); when all neighbours share one label, +1 for it and
     -1 for every other class. Binary problems return ``(s_1 - s_0) / 2``
-    with shape ``(n,)``, which is the local SVM's own score.
+    with shape ``(n,)``, which is the local SVM's own score. With a
+    ``global_estimator``, ``global_weight`` times its scores are added.
+
+    :meth:`paired_decision_function` scores a sample together with a second
+    view of it (its mirror image): one local fit for both, which is what
+    :class:`~fer_classic.models.MirrorClassifier` and
+    ``run_protocol(mirror_test=True)`` use.
 
     Examples
     --------
@@ -211,13 +244,15 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, n_neighbors=200, metric="euclidean", metric_params=None, estimator=None,
-                 n_jobs=None, batches_per_job=4):
+                 n_jobs=None, batches_per_job=4, global_estimator=None, global_weight=1.0):
         self.n_neighbors = n_neighbors
         self.metric = metric
         self.metric_params = metric_params
         self.estimator = estimator
         self.n_jobs = n_jobs
         self.batches_per_job = batches_per_job
+        self.global_estimator = global_estimator
+        self.global_weight = global_weight
 
     def fit(self, X, y):
         """Store the training set.
@@ -235,6 +270,14 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
             check_positive_int(getattr(self, name), name)
         if not (callable(self.metric) or isinstance(self.metric, str)):
             raise ValueError(f"metric must be a string or a callable; got {self.metric!r}.")
+        if not isinstance(self.global_weight, numbers.Real) or not self.global_weight >= 0:
+            raise ValueError(f"global_weight must be a non-negative number; got "
+                             f"{self.global_weight!r}.")
+        if self.global_estimator is not None and not (
+                hasattr(self.global_estimator, "decision_function")
+                or hasattr(self.global_estimator, "predict_proba")):
+            raise ValueError(f"global_estimator must have decision_function or predict_proba; "
+                             f"{type(self.global_estimator).__name__} has neither.")
         X, y = validate_data(self, X, y, accept_sparse="csr")
         check_classification_targets(y)
         if self.metric == "intersection":
@@ -254,6 +297,9 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
             # fail now, not at predict time, on a metric NearestNeighbors rejects
             NearestNeighbors(metric=self.metric, metric_params=self.metric_params,
                              algorithm="brute").fit(X[:1])
+        self.global_estimator_ = None
+        if self.global_estimator is not None:
+            self.global_estimator_ = clone(self.global_estimator).fit(X, y)
         return self
 
     def kneighbors(self, X):
@@ -266,14 +312,24 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         return local_neighbors(self._X_fit, X, self.n_neighbors_, metric=self.metric,
                                metric_params=self.metric_params, n_jobs=self.n_jobs)
 
-    def _scores(self, X):
-        check_is_fitted(self)
+    def _check_X(self, X):
         X = validate_data(self, X, accept_sparse="csr", reset=False)
         if self.metric == "intersection":
             data = X.data if sparse.issparse(X) else X
             if data.size and data.min() < 0:
                 raise ValueError("Negative values in data passed to LocalLearningClassifier "
                                  "with metric='intersection'.")
+        return X
+
+    def _scores(self, X, *others):
+        """Scores ``(n, n_classes)``, averaged over ``X`` and the ``others`` views."""
+        check_is_fitted(self)
+        views = [self._check_X(V) for V in (X, *others)]
+        X = views[0]
+        for V in views[1:]:
+            if V.shape[0] != X.shape[0]:
+                raise ValueError(f"the paired views must have the same rows; got "
+                                 f"{X.shape[0]} and {V.shape[0]}.")
         neighbors = self._neighbors(X)
         n = X.shape[0]
         n_classes = len(self.classes_)
@@ -282,14 +338,22 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         bounds = np.linspace(0, n, n_batches + 1).astype(int)
         jobs = [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
         if len(jobs) == 1:
-            return _predict_batch(self.estimator_, self._X_fit, self._y_codes, neighbors,
-                                  X, n_classes)
-        prefer = "threads" if _nbytes(self._X_fit) >= _THREADS_FROM_BYTES else None
-        parts = Parallel(n_jobs=self.n_jobs, prefer=prefer)(
-            delayed(_predict_batch)(self.estimator_, self._X_fit, self._y_codes,
-                                    neighbors[a:b], X[a:b], n_classes)
-            for a, b in jobs)
-        return np.vstack(parts)
+            scores = _predict_batch(self.estimator_, self._X_fit, self._y_codes, neighbors,
+                                    views, n_classes)
+        else:
+            prefer = "threads" if _nbytes(self._X_fit) >= _THREADS_FROM_BYTES else None
+            parts = Parallel(n_jobs=self.n_jobs, prefer=prefer)(
+                delayed(_predict_batch)(self.estimator_, self._X_fit, self._y_codes,
+                                        neighbors[a:b], [V[a:b] for V in views], n_classes)
+                for a, b in jobs)
+            scores = np.vstack(parts)
+        if self.global_estimator_ is not None and self.global_weight:
+            scores += self.global_weight * np.mean(
+                [_global_scores(self.global_estimator_, V, n_classes) for V in views], axis=0)
+        return scores
+
+    def _output(self, scores):
+        return 0.5 * (scores[:, 1] - scores[:, 0]) if len(self.classes_) == 2 else scores
 
     def decision_function(self, X):
         """Local decision scores (see the class Notes).
@@ -302,8 +366,37 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         -------
         scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
         """
-        s = self._scores(X)
-        return 0.5 * (s[:, 1] - s[:, 0]) if len(self.classes_) == 2 else s
+        return self._output(self._scores(X))
+
+    def paired_decision_function(self, X, X_paired):
+        """Mean decision scores of two views of the same samples, one local fit per pair.
+
+        Row ``i`` of ``X_paired`` is another view of sample ``i`` (its mirror
+        image, say). The neighbours of ``X[i]`` train one local model, which
+        scores both views; the two scores are averaged (the global model's
+        too, with ``global_estimator``). Half the local fits of scoring each
+        view with its own neighbourhood.
+
+        Parameters
+        ----------
+        X, X_paired : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            As :meth:`decision_function` returns them.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(60, 4)); y = (X[:, 0] > 0).astype(int)
+        >>> clf = LocalLearningClassifier(n_neighbors=20).fit(X, y)
+        >>> bool(np.allclose(clf.paired_decision_function(X[:5], X[:5]),
+        ...                  clf.decision_function(X[:5])))
+        True
+        """
+        return self._output(self._scores(X, X_paired))
 
     def predict(self, X):
         """Class of each sample from its local model.

@@ -11,6 +11,7 @@ already hold features of both views.
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.pipeline import Pipeline
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_X_y
 
@@ -27,13 +28,33 @@ def _score_method(estimator):
                     "predict_proba: scores of a face and its mirror image cannot be averaged.")
 
 
+def _paired_scorer(estimator):
+    """``f(X, X_mirrored)`` from a ``paired_decision_function``, or None.
+
+    A classifier that scores two views of a sample at once (local learning:
+    one local model for the face and its mirror image) has
+    ``paired_decision_function``; a pipeline ending in one transforms both
+    views with its other steps first.
+    """
+    if hasattr(estimator, "paired_decision_function"):
+        return estimator.paired_decision_function
+    if isinstance(estimator, Pipeline) and hasattr(estimator[-1], "paired_decision_function"):
+        head, last = estimator[:-1], estimator[-1]
+        return lambda X, X_mirrored: last.paired_decision_function(
+            head.transform(X), head.transform(X_mirrored))
+    return None
+
+
 def mirror_averaged_scores(estimator, X, X_mirrored):
     """Mean of a fitted classifier's scores for two views of the same samples.
 
     Parameters
     ----------
     estimator : fitted classifier
-        Its ``decision_function`` is used, else its ``predict_proba``.
+        Its ``decision_function`` is used, else its ``predict_proba``. A
+        classifier with ``paired_decision_function(X, X_mirrored)`` (e.g.
+        :class:`~fer_classic.models.LocalLearningClassifier`, or a pipeline
+        ending in one) computes the mean itself.
     X, X_mirrored : array-like or sparse matrix
         The samples and their mirror images (or the features of both), row
         for row.
@@ -53,6 +74,9 @@ def mirror_averaged_scores(estimator, X, X_mirrored):
     array([0., 0., 0., 0.])
     """
     method = _score_method(estimator)
+    paired = _paired_scorer(estimator) if method == "decision_function" else None
+    if paired is not None:
+        return np.asarray(paired(X, X_mirrored), dtype=np.float64)
     a = np.asarray(getattr(estimator, method)(X), dtype=np.float64)
     b = np.asarray(getattr(estimator, method)(X_mirrored), dtype=np.float64)
     if a.shape != b.shape:
@@ -121,7 +145,9 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Score each face by the mean of the classifier's scores
         (``decision_function``, else ``predict_proba``) for the face and for
         its mirror image. Predictions are then the same for a face and its
-        mirror image. Costs a second prediction.
+        mirror image. Costs a second prediction; a classifier with
+        ``paired_decision_function`` (local learning) scores both views with
+        one local model per face instead.
     image_shape : tuple of int or None, default=(48, 48)
         ``(h, w)`` of faces given as flattened rows; faces given as
         ``(n, h, w)`` arrays are mirrored along their last axis whatever
@@ -220,6 +246,9 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         if not self.mirror_test:
             return getattr(self.estimator_, method)(X)
+        paired = _paired_scorer(self.estimator_) if method == "decision_function" else None
+        if paired is not None:
+            return np.asarray(paired(X, self._mirror(X)), dtype=np.float64)
         a = np.asarray(getattr(self.estimator_, method)(X), dtype=np.float64)
         b = np.asarray(getattr(self.estimator_, method)(self._mirror(X)), dtype=np.float64)
         return 0.5 * (a + b)
