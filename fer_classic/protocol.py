@@ -35,7 +35,8 @@ from .distributed import scatter_arrays
 from .models.mirror import MirrorClassifier, predict_mirror_averaged
 from .utils.progress import log, progress, show_progress
 
-__all__ = ["ProtocolResult", "score_predictions", "run_protocol", "split_params"]
+__all__ = ["ProtocolResult", "score_predictions", "run_protocol", "split_params",
+           "compute_features"]
 
 
 def score_predictions(y_true, y_pred, *, n_classes=len(EMOTIONS)):
@@ -165,6 +166,78 @@ def _fit_transform_features(features, data_key, splits, mirror_train=False, mirr
     return features, [F_train, *F_other], time.perf_counter() - t0
 
 
+def _memory(memory, data_key):
+    if isinstance(memory, Memory):
+        return memory
+    if memory is not None and data_key is not None:
+        return Memory(location=str(memory), verbose=0)
+    return None
+
+
+def _features(features, ordered, data_key, mem, mirror_train, mirror_test, verbose):
+    """``(fitted feature steps or None, matrices, seconds)`` for the three splits."""
+    if features is None:  # the classifier reads the inputs as they are
+        F_all = [F for F, _ in ordered]
+        if mirror_train:
+            F_all[0] = np.concatenate([F_all[0], mirror_faces(F_all[0])])
+        if mirror_test:
+            F_all += [mirror_faces(F) for F in F_all[1:3]]
+        return None, F_all, 0.0
+    compute = _fit_transform_features
+    if mem is not None:
+        compute = mem.cache(_fit_transform_features, ignore=["splits"])
+    with show_progress(verbose):
+        return compute(features, data_key, ordered, mirror_train, mirror_test)
+
+
+def compute_features(pipeline, splits, *, data_key=None, memory=None, mirror_train=False,
+                     mirror_test=False, verbose=True):
+    """Features of the three splits from a pipeline's feature steps, as the protocol sees them.
+
+    The steps before the classifier are fitted on Training and transform
+    every split, through the same on-disk cache as :func:`run_protocol`:
+    with the same ``data_key`` and ``memory``, a pipeline that a bench run
+    has scored costs no feature extraction here.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        Feature steps followed by a classifier (which is not used).
+    splits, data_key, memory, mirror_train, mirror_test, verbose
+        As for :func:`run_protocol`.
+
+    Returns
+    -------
+    features : dict
+        ``"Training"`` (with ``mirror_train``, the mirror images' features
+        stacked below), ``"PublicTest"``, ``"PrivateTest"`` and, with
+        ``mirror_test``, ``"PublicTest mirrored"`` and ``"PrivateTest
+        mirrored"``.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from fer_classic.datasets import make_synthetic_faces
+    >>> from fer_classic.features import HOG
+    >>> data = make_synthetic_faces(n_per_class=5, random_state=0)
+    >>> splits = {s: data.get_split(s) for s in ("Training", "PublicTest", "PrivateTest")}
+    >>> F = compute_features(make_pipeline(HOG(), LogisticRegression()), splits,
+    ...                      mirror_train=True, verbose=False)
+    >>> F["Training"].shape[0] == 2 * len(splits["Training"][1])
+    True
+    """
+    if not isinstance(pipeline, Pipeline) or len(pipeline.steps) < 2:
+        raise TypeError("pipeline must be a sklearn Pipeline with feature steps before its "
+                        "classifier.")
+    ordered = [splits[s] for s in SPLITS]
+    features = Pipeline(clone(pipeline).steps[:-1])
+    _, F_all, _ = _features(features, ordered, data_key, _memory(memory, data_key),
+                            mirror_train, mirror_test, verbose)
+    names = list(SPLITS) + ([f"{s} mirrored" for s in SPLITS[1:]] if mirror_test else [])
+    return dict(zip(names, F_all))
+
+
 def _predict(est, F, F_mirrored):
     if F_mirrored is None:
         return est.predict(F)
@@ -264,12 +337,7 @@ def run_protocol(
     if mirror_train:
         y_train = np.concatenate([y_train, y_train])
 
-    if isinstance(memory, Memory):
-        mem = memory
-    elif memory is not None and data_key is not None:
-        mem = Memory(location=str(memory), verbose=0)
-    else:
-        mem = None
+    mem = _memory(memory, data_key)
 
     # Group candidates by their feature parameters: one extraction per group.
     groups = {}
@@ -280,25 +348,12 @@ def run_protocol(
     t_search = time.perf_counter()
     search, best = [], None
     for g, (feat_params, members) in enumerate(groups.values()):
-        if features is not None:
-            feats = clone(features).set_params(**feat_params)
-            compute = _fit_transform_features
-            if mem is not None:
-                compute = mem.cache(_fit_transform_features, ignore=["splits"])
-            if verbose:
-                log(f"[{name}] features {g + 1}/{len(groups)} "
-                    f"{feat_params or ''} on {sum(len(X) for X, _ in ordered)} faces")
-            with show_progress(verbose):
-                fitted, F_all, feat_time = compute(feats, data_key, ordered, mirror_train,
-                                                   mirror_test)
-        else:
-            fitted = None
-            F_all = [F for F, _ in ordered]
-            if mirror_train:
-                F_all[0] = np.concatenate([F_all[0], mirror_faces(F_all[0])])
-            if mirror_test:
-                F_all += [mirror_faces(F) for F in F_all[1:3]]
-            feat_time = 0.0
+        if verbose and features is not None:
+            log(f"[{name}] features {g + 1}/{len(groups)} "
+                f"{feat_params or ''} on {sum(len(X) for X, _ in ordered)} faces")
+        feats = None if features is None else clone(features).set_params(**feat_params)
+        fitted, F_all, feat_time = _features(feats, ordered, data_key, mem, mirror_train,
+                                             mirror_test, verbose)
         F_train, F_public, F_private = F_all[:3]
         F_public_m, F_private_m = F_all[3:] if mirror_test else (None, None)
         if verbose:

@@ -370,11 +370,15 @@ def _fisher(random_state):
 #: --quick runs fit a small mixture on fewer descriptors.
 _QUICK_FISHER = {"fisher__n_components": [16], "fisher__n_samples": [50_000]}
 
+def _fisher_svm():
+    return LinearSVM(C=0.3, tol=1e-2, n_jobs=2)
+
+
 register(PipelineSpec(
     name="sift-fisher-linearsvm",
     build=lambda rs: Pipeline([
         ("fisher", _fisher(rs)),
-        ("svm", LinearSVM(C=0.3, tol=1e-3, n_jobs=2)),
+        ("svm", _fisher_svm()),
     ]),
     # C = 0.3 beat C = 0.1 on PublicTest in the earlier run without
     # mirror_test (benchmarks/results/full-fisher/results.json, "search");
@@ -391,22 +395,28 @@ register(PipelineSpec(
 ))
 
 register(PipelineSpec(
-    name="sift-fisher-local",
+    name="sift-fisher-local+global",
     build=lambda rs: Pipeline([
         ("fisher", _fisher(rs)),
         ("local", LocalLearningClassifier(
-            n_neighbors=200, metric="linear",
-            estimator=KernelSVC(kernel="linear", C=1.0), n_jobs=2)),
+            n_neighbors=300, metric="linear", estimator=KernelSVC(kernel="linear", C=1.0),
+            n_jobs=2, global_estimator=_fisher_svm(), global_weight=0.5,
+            local_views="first")),
     ]),
-    # k = 300 beat k = 200 on PublicTest in the earlier run without
-    # mirror_test (benchmarks/results/full-fisher/results.json, "search");
-    # each k costs two local fits per test face.
-    grid={"local__n_neighbors": [300]},
+    # k = 300 beat k = 200 on PublicTest (benchmarks/results/full-fisher/
+    # results.json, "search"). The weight of the global SVM's scores is the
+    # best on PublicTest of those measured side by side from one local pass
+    # by benchmarks/bench_local_global.py (benchmarks/results/local_global.md):
+    # on the grid, each weight would cost another pass. local_views="first":
+    # local learning on the test face only, the global SVM on the face and
+    # its mirror image (a second local fit per face doubles the cost for
+    # 0.17 PublicTest points: sift-fisher-local in full-fisher and full).
+    grid={"local__n_neighbors": [300], "local__global_weight": [0.5]},
     quick_grid=_QUICK_FISHER | _QUICK_LOCAL,
     mirror_train=True,
     mirror_test=True,
-    description="the Fisher vectors with local learning: a linear SVM on the k most "
-                "similar training faces (mirror images included) of each test face and "
-                "of its mirror image, scores averaged",
+    description="the Fisher vectors with local learning (a linear SVM on the k most similar "
+                "training faces, mirror images included) of each test face, plus the weighted "
+                "scores of the global linear SVM averaged over the face and its mirror image",
     tags=("sift", "fisher", "local"),
 ))

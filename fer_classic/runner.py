@@ -31,7 +31,7 @@ from .registry import get_spec
 from .report import plot_accuracies, plot_confusion, write_json, write_tables
 from .utils.progress import log
 
-__all__ = ["run_benchmark", "QUICK_TRAIN_SIZE", "BenchmarkError"]
+__all__ = ["run_benchmark", "QUICK_TRAIN_SIZE", "BenchmarkError", "feature_cache_key"]
 
 #: Training faces used by ``quick=True`` runs (stratified, seeded subsample).
 QUICK_TRAIN_SIZE = 4000
@@ -49,6 +49,15 @@ def _splits(data, quick, seed):
                                       random_state=seed)
         splits["Training"] = (X, y)
     return splits
+
+
+def feature_cache_key(fingerprint, quick=False, seed=0):
+    """The ``data_key`` under which a bench run caches features (see ``run_protocol``).
+
+    Scripts that reuse a bench run's features pass it, with the same cache
+    directory, to :func:`fer_classic.protocol.compute_features`.
+    """
+    return f"{fingerprint}-quick{QUICK_TRAIN_SIZE if quick else 0}-seed{seed}-v{__version__}"
 
 
 def dataset_summary(data):
@@ -152,8 +161,7 @@ def run_benchmark(
     out = Path(out_dir)
     summary = dataset_summary(data)
     splits = _splits(data, quick, seed)
-    data_key = (f"{summary['fingerprint']}-quick{QUICK_TRAIN_SIZE if quick else 0}-seed{seed}"
-                f"-v{__version__}")
+    data_key = feature_cache_key(summary["fingerprint"], quick, seed)
     if verbose and data.source == "synthetic":
         log("!" * 72)
         log("NO FER2013 DATA: running on SYNTHETIC faces. The numbers only show that")

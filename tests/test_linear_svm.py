@@ -117,3 +117,33 @@ def test_n_jobs_gives_the_same_model(monkeypatch):
     np.testing.assert_array_equal(two.predict(X), one.predict(X))
     again = LinearSVM(C=0.1, tol=1e-8, n_jobs=2).fit(X, y)  # deterministic
     np.testing.assert_array_equal(again.coef_, two.coef_)
+
+
+def test_padded_classes_do_not_change_the_solution():
+    # 7 classes on dense data are solved with 8 columns (one padding column);
+    # sparse data are not padded: both reach the same model
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 7, 400)
+    X = rng.normal(size=(400, 30)) + np.eye(7, 30)[y] * 2.0
+    dense = LinearSVM(C=0.1, tol=1e-10, max_iter=5000).fit(X, y)
+    sparse_fit = LinearSVM(C=0.1, tol=1e-10, max_iter=5000).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(dense.coef_, sparse_fit.coef_, atol=1e-4)
+    np.testing.assert_allclose(dense.intercept_, sparse_fit.intercept_, atol=1e-4)
+    assert dense.coef_.shape == (7, 30)
+
+
+def test_padding_columns_add_nothing_to_the_objective():
+    from fer_classic.models.linear import _blocked_objective, _pad_classes
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 6))
+    Y = np.where(rng.random((50, 7)) < 0.2, 1.0, -1.0)
+    W, b = rng.normal(size=(6, 7)), rng.normal(size=7)
+    value, gW, gb = squared_hinge_objective(W, b, X, Y, C=0.7)
+    Y8, W8, b8 = _pad_classes(Y, 6, 8)
+    W8[:, :7], b8[:7] = W, b
+    v8, gW8, gb8 = _blocked_objective(W8, b8, X, Y8, 0.7, [(0, 50)], 16, None)
+    assert Y8.shape == (50, 8) and v8 == pytest.approx(value)
+    np.testing.assert_allclose(gW8[:, :7], gW)
+    np.testing.assert_allclose(gb8[:7], gb)
+    np.testing.assert_array_equal(gW8[:, 7], 0)
+    assert gb8[7] == 0

@@ -11,7 +11,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.models.kernels import KernelSVC, intersection_kernel
-from fer_classic.models.local import LocalLearningClassifier, _local_scores, local_neighbors
+from fer_classic.models.local import LocalLearningClassifier, local_neighbors
 
 
 def _data(n=120, d=8, n_classes=3, seed=0):
@@ -156,36 +156,27 @@ def test_threads_and_processes_give_the_same_scores(monkeypatch):
     np.testing.assert_allclose(clf.decision_function(X[:20]), in_processes)
 
 
-def _manual_paired_scores(clf, X, X_paired):
-    """Reference: the local model of row i (refit by hand) scores both views."""
-    out = []
-    for i, idx in enumerate(clf.kneighbors(X)):
-        idx = np.sort(idx)
-        est = clone(clf.estimator_).fit(clf._X_fit[idx], clf._y_codes[idx])
-        n_classes = len(clf.classes_)  # absent classes aligned as decision_function does
-        out.append(0.5 * (_local_scores(est, X[i:i + 1], n_classes)
-                          + _local_scores(est, X_paired[i:i + 1], n_classes)))
-    return np.array(out)
-
-
-def test_paired_decision_function_scores_both_views_with_one_local_model():
+def test_paired_decision_function_local_views():
     X, y = _data()
-    clf = LocalLearningClassifier(n_neighbors=40).fit(X[:90], y[:90])
     X_other = X[90:] + np.random.default_rng(1).normal(0, 1.0, size=X[90:].shape)
-    paired = clf.paired_decision_function(X[90:], X_other)
-    np.testing.assert_allclose(paired, _manual_paired_scores(clf, X[90:], X_other), atol=1e-10)
-    # not the mean of each view scored by its own neighbourhood
-    own = 0.5 * (clf.decision_function(X[90:]) + clf.decision_function(X_other))
-    assert not np.allclose(paired, own)
-    # the same view twice is decision_function; parallel batches agree
-    np.testing.assert_allclose(clf.paired_decision_function(X[90:], X[90:]),
+    clf = LocalLearningClassifier(n_neighbors=40).fit(X[:90], y[:90])
+    # 'all': each view with its own neighbourhood, scores averaged
+    np.testing.assert_allclose(
+        clf.paired_decision_function(X[90:], X_other),
+        0.5 * (clf.decision_function(X[90:]) + clf.decision_function(X_other)))
+    # 'first': local learning on the first view only
+    first = clone(clf).set_params(local_views="first").fit(X[:90], y[:90])
+    np.testing.assert_allclose(first.paired_decision_function(X[90:], X_other),
                                clf.decision_function(X[90:]))
-    par = clone(clf).set_params(n_jobs=2).fit(X[:90], y[:90])
-    np.testing.assert_allclose(par.paired_decision_function(X[90:], X_other), paired)
+    par = clone(first).set_params(n_jobs=2).fit(X[:90], y[:90])
+    np.testing.assert_allclose(par.paired_decision_function(X[90:], X_other),
+                               clf.decision_function(X[90:]))
     with pytest.raises(ValueError, match="same rows"):
         clf.paired_decision_function(X[90:], X_other[:5])
     with pytest.raises(ValueError, match="features"):
-        clf.paired_decision_function(X[90:], X_other[:, :3])
+        first.paired_decision_function(X[90:], X_other[:, :3])
+    with pytest.raises(ValueError, match="local_views"):
+        clone(clf).set_params(local_views="both").fit(X, y)
 
 
 def test_global_estimator_scores_are_added_with_their_weight():
@@ -202,13 +193,16 @@ def test_global_estimator_scores_are_added_with_their_weight():
     # a large weight hands the decision to the global model
     clf.set_params(global_weight=1e6).fit(X[:90], y[:90])
     np.testing.assert_array_equal(clf.predict(X[90:]), glob.predict(X[90:]))
-    # paired views average the global scores too
+    # paired views: the global model averages both, also when local
+    # learning scores the first view only
     X_other = X[90:][::-1]
-    np.testing.assert_allclose(
-        clf.set_params(global_weight=0.5).fit(X[:90], y[:90]).paired_decision_function(
-            X[90:], X_other),
-        base.paired_decision_function(X[90:], X_other)
-        + 0.25 * (glob.decision_function(X[90:]) + glob.decision_function(X_other)))
+    for local_views in ("all", "first"):
+        clf.set_params(global_weight=0.5, local_views=local_views).fit(X[:90], y[:90])
+        local = (base.paired_decision_function(X[90:], X_other) if local_views == "all"
+                 else base.decision_function(X[90:]))
+        np.testing.assert_allclose(
+            clf.paired_decision_function(X[90:], X_other),
+            local + 0.25 * (glob.decision_function(X[90:]) + glob.decision_function(X_other)))
 
 
 def test_global_estimator_binary_and_probabilities():

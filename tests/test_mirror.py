@@ -157,22 +157,25 @@ def test_protocol_mirror_test_matches_the_returned_estimator(tmp_path, faces, wi
         np.mean(single.estimator.predict(X_priv) == y_priv))
 
 
-def test_local_learning_scores_a_face_and_its_mirror_image_with_one_local_model(tmp_path, faces):
-    # a pipeline ending in a local learner: its paired_decision_function,
-    # not two neighbourhoods, in MirrorClassifier and in the protocol alike
+def test_local_learning_scores_the_pair_as_its_local_views_say(tmp_path, faces):
+    # a pipeline ending in a local learner: its paired_decision_function, in
+    # MirrorClassifier and in the protocol alike
     X, y = faces["Training"]
     Xt, yt = faces["PrivateTest"]
-    pipe = Pipeline([("hog", HOG()), ("local", LocalLearningClassifier(n_neighbors=30))])
+    pipe = Pipeline([("hog", HOG()), ("local", LocalLearningClassifier(
+        n_neighbors=30, local_views="first", global_estimator=LinearSVM(C=0.1),
+        global_weight=0.5))])
     clf = MirrorClassifier(pipe).fit(X, y)
     inner = clf.estimator_
     F, F_m = inner[:-1].transform(Xt), inner[:-1].transform(mirror_faces(Xt))
     paired = inner[-1].paired_decision_function(F, F_m)
+    glob = inner[-1].global_estimator_
+    np.testing.assert_allclose(paired, inner[-1].set_params(global_weight=0).decision_function(F)
+                               + 0.25 * (glob.decision_function(F) + glob.decision_function(F_m)))
+    inner[-1].set_params(global_weight=0.5)
     np.testing.assert_allclose(clf.decision_function(Xt), paired)
     np.testing.assert_allclose(mirror_averaged_scores(inner, Xt, mirror_faces(Xt)), paired)
     np.testing.assert_allclose(mirror_averaged_scores(inner[-1], F, F_m), paired)
-    two_neighbourhoods = 0.5 * (inner.decision_function(Xt)
-                                + inner.decision_function(mirror_faces(Xt)))
-    assert not np.allclose(paired, two_neighbourhoods)
     res = run_protocol(pipe, {"local__n_neighbors": [30]}, faces, mirror_train=True,
                        mirror_test=True, verbose=False, data_key="k", memory=tmp_path)
     np.testing.assert_allclose(res.estimator.decision_function(Xt), paired)

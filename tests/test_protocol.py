@@ -6,7 +6,11 @@ from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from fer_classic.protocol import run_protocol, score_predictions, split_params
+from fer_classic import SPLITS
+from fer_classic.datasets import make_synthetic_faces, mirror_faces
+from fer_classic.features import HOG
+from fer_classic.models import LinearSVM
+from fer_classic.protocol import compute_features, run_protocol, score_predictions, split_params
 
 
 def _blobs(n, rng, shift):
@@ -162,3 +166,27 @@ def test_mirror_faces_shapes_and_errors():
     np.testing.assert_array_equal(mirror_faces(m), faces)
     with pytest.raises(ValueError, match=r"\(n, 48, 48\) or \(n, 2304\)"):
         mirror_faces(np.zeros((2, 100)))
+
+
+def test_compute_features_are_those_the_protocol_uses(tmp_path):
+    data = make_synthetic_faces(n_per_class=6, random_state=0)
+    splits = {s: data.get_split(s) for s in SPLITS}
+    pipe = Pipeline([("hog", HOG()), ("svm", LinearSVM(C=0.1))])
+    F = compute_features(pipe, splits, data_key="k", memory=tmp_path, mirror_train=True,
+                         mirror_test=True, verbose=False)
+    assert list(F) == ["Training", "PublicTest", "PrivateTest", "PublicTest mirrored",
+                       "PrivateTest mirrored"]
+    hog = HOG().fit(splits["Training"][0])
+    X_train = splits["Training"][0]
+    np.testing.assert_allclose(F["Training"], hog.transform(np.concatenate(
+        [X_train, mirror_faces(X_train)])))
+    np.testing.assert_allclose(F["PrivateTest mirrored"],
+                               hog.transform(mirror_faces(splits["PrivateTest"][0])))
+    # a protocol run with the same key reads them from the cache: no new entry
+    entries = sorted(tmp_path.rglob("output.pkl"))
+    assert len(entries) == 1
+    run_protocol(pipe, {}, splits, data_key="k", memory=tmp_path, mirror_train=True,
+                 mirror_test=True, verbose=False)
+    assert sorted(tmp_path.rglob("output.pkl")) == entries
+    with pytest.raises(TypeError, match="feature steps"):
+        compute_features(Pipeline([("svm", LinearSVM())]), splits)

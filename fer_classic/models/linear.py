@@ -91,6 +91,19 @@ def _range_objective(W, b, X, Y, C, start, stop, step):
     return value, grad_W, grad_b
 
 
+def _pad_classes(Y, n_features, n_columns):
+    """Targets, weights and intercepts with padding columns up to ``n_columns``.
+
+    A padding column has target +1, zero weights and intercept 1: its
+    margins are exactly 1, so it adds nothing to the objective or its
+    gradient (the caller keeps its weights at zero).
+    """
+    n, k = Y.shape
+    if n_columns > k:
+        Y = np.concatenate([Y, np.ones((n, n_columns - k), Y.dtype)], axis=1)
+    return Y, np.zeros((n_features, n_columns), Y.dtype), np.ones(n_columns, Y.dtype)
+
+
 def _blocked_objective(W, b, X, Y, C, ranges, step, pool):
     """:func:`squared_hinge_objective` with one pass over the data, in threads.
 
@@ -200,17 +213,22 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
         n_threads = max(1, min(effective_n_jobs(self.n_jobs), -(-n // step)))
         bounds = np.linspace(0, n, n_threads + 1).astype(int)
         ranges = list(zip(bounds[:-1], bounds[1:]))
+        # Dense data: products with a multiple of 8 columns run on OpenBLAS's
+        # fast kernels (7 classes -> 8 columns: the objective about 1.4x
+        # faster on Fisher vectors); see _pad_classes.
+        k_pad = -(-k // 8) * 8 if k > 4 and not sparse.issparse(X) else k
+        Y, W_pad, b_pad = _pad_classes(Y, d, k_pad)
 
         def fun(theta, pool):
-            W = theta[: d * k].reshape(d, k).astype(X.dtype, copy=False)
-            b = theta[d * k:].astype(X.dtype) if fit_b else np.zeros(k, X.dtype)
-            value, gW, gb = _blocked_objective(W, b, X, Y, C, ranges, step, pool)
-            grad = np.concatenate([gW.ravel(), gb if fit_b else []]).astype(np.float64)
-            return value, grad
+            W_pad[:, :k] = theta[: d * k].reshape(d, k)
+            b_pad[:k] = theta[d * k:] if fit_b else 0.0
+            value, gW, gb = _blocked_objective(W_pad, b_pad, X, Y, C, ranges, step, pool)
+            grad = np.concatenate([gW[:, :k].ravel(), gb[:k] if fit_b else []])
+            return value, grad.astype(np.float64)
 
         theta0 = np.zeros(d * k + (k if fit_b else 0))
         if fit_b:  # start from the best constant: the class frequencies' sign
-            theta0[d * k:] = Y.mean(axis=0)
+            theta0[d * k:] = Y[:, :k].mean(axis=0)
         # One BLAS thread: L-BFGS-B's own vector updates are tiny BLAS calls,
         # and OpenBLAS threads spinning on a busy machine made them up to 30x
         # slower; parallelism comes from n_jobs threads over rows (or, in the

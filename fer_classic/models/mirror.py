@@ -31,8 +31,8 @@ def _score_method(estimator):
 def _paired_scorer(estimator):
     """``f(X, X_mirrored)`` from a ``paired_decision_function``, or None.
 
-    A classifier that scores two views of a sample at once (local learning:
-    one local model for the face and its mirror image) has
+    A classifier that scores two views of a sample together (local learning
+    that fits one local model per face, not per view) has
     ``paired_decision_function``; a pipeline ending in one transforms both
     views with its other steps first.
     """
@@ -146,8 +146,8 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         (``decision_function``, else ``predict_proba``) for the face and for
         its mirror image. Predictions are then the same for a face and its
         mirror image. Costs a second prediction; a classifier with
-        ``paired_decision_function`` (local learning) scores both views with
-        one local model per face instead.
+        ``paired_decision_function`` scores the pair itself (see
+        :class:`~fer_classic.models.LocalLearningClassifier`'s ``local_views``).
     image_shape : tuple of int or None, default=(48, 48)
         ``(h, w)`` of faces given as flattened rows; faces given as
         ``(n, h, w)`` arrays are mirrored along their last axis whatever

@@ -1,0 +1,124 @@
+"""Local learning with a global model: the weight of the global scores, measured.
+
+The registry's ``sift-fisher-local+global`` scores each test face with its
+local SVM plus ``global_weight`` times a linear SVM fitted on all Training
+faces (both mirror-averaged). Its grid holds one weight, because every
+weight would cost a full local-learning pass over PublicTest; this script
+measures the weights side by side from one pass: it fits the local learner
+and the global SVM once, keeps their PublicTest and PrivateTest scores, and
+combines them for every weight. The weight with the best PublicTest accuracy
+is the registry's; PrivateTest is shown for every weight but chooses nothing.
+
+The Fisher vectors come from the bench's feature cache when a full bench run
+has computed them (same data, same seed), else they are computed and cached.
+Usage::
+
+    python benchmarks/bench_local_global.py --data ../shared/fer2013 \\
+        --out benchmarks/results/local_global.md
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import clone
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine_description  # noqa: E402
+
+from fer_classic import SPLITS  # noqa: E402
+from fer_classic.datasets import get_cache_dir, load_fer2013  # noqa: E402
+from fer_classic.models import mirror_averaged_scores  # noqa: E402
+from fer_classic.protocol import compute_features  # noqa: E402
+from fer_classic.registry import get_spec  # noqa: E402
+from fer_classic.runner import feature_cache_key  # noqa: E402
+from fer_classic.utils.progress import log  # noqa: E402
+
+PIPELINE = "sift-fisher-local+global"
+COMMAND = ("python benchmarks/bench_local_global.py --data ../shared/fer2013 "
+           "--out benchmarks/results/local_global.md")
+
+
+def accuracy(scores, y):
+    return 100.0 * float(np.mean(np.argmax(scores, axis=1) == y))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", required=True, help="FER2013 folder or fer2013.csv")
+    p.add_argument("--out", help="write the Markdown table here")
+    p.add_argument("--weights", type=float, nargs="+",
+                   default=[0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0])
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+
+    t_start = time.perf_counter()
+    data = load_fer2013(args.data)
+    splits = {s: data.get_split(s) for s in SPLITS}
+    spec = get_spec(PIPELINE)
+    pipe = spec.build(args.seed)
+    F = compute_features(pipe, splits, data_key=feature_cache_key(data.fingerprint(),
+                                                                  seed=args.seed),
+                         memory=Path(get_cache_dir()) / "features",
+                         mirror_train=spec.mirror_train, mirror_test=True)
+    y_train = splits["Training"][1]
+    if spec.mirror_train:
+        y_train = np.concatenate([y_train, y_train])
+    tests = ("PublicTest", "PrivateTest")
+    ys = {s: splits[s][1] for s in tests}
+
+    combined = pipe.steps[-1][1]
+    local = clone(combined).set_params(global_estimator=None)
+    glob = clone(combined.global_estimator)
+    timings, local_scores, global_scores = {}, {}, {}
+    log(f"global model: {glob}")
+    t0 = time.perf_counter()
+    glob.fit(F["Training"], y_train)
+    timings["global fit"] = time.perf_counter() - t0
+    local.fit(F["Training"], y_train)
+    for s in tests:
+        global_scores[s] = mirror_averaged_scores(glob, F[s], F[f"{s} mirrored"])
+        log(f"local learning on {s} (k = {local.n_neighbors})")
+        t0 = time.perf_counter()
+        local_scores[s] = mirror_averaged_scores(local, F[s], F[f"{s} mirrored"])
+        timings[f"local {s}"] = time.perf_counter() - t0
+        log(f"{s}: local {accuracy(local_scores[s], ys[s]):.2f} %, "
+            f"global {accuracy(global_scores[s], ys[s]):.2f} %")
+
+    rows = [(w, *(accuracy(local_scores[s] + w * global_scores[s], ys[s]) for s in tests))
+            for w in args.weights]
+    best = max(rows, key=lambda r: r[1])[0]  # first of the best PublicTest weights
+    lines = ["| global_weight | PublicTest % | PrivateTest % |", "|---|---|---|"]
+    for w, pub, priv in rows:
+        mark = " (best PublicTest)" if w == best else ""
+        lines.append(f"| {w:g}{mark} | {pub:.2f} | {priv:.2f} |")
+    lines.append("| global SVM alone | "
+                 + " | ".join(f"{accuracy(global_scores[s], ys[s]):.2f}" for s in tests) + " |")
+    registry_weight = combined.global_weight
+    lines += [
+        "",
+        f"`{PIPELINE}` (registry `global_weight` = {registry_weight:g}): local learning with "
+        f"k = {local.n_neighbors} on the Fisher vectors of the Training faces and their mirror "
+        f"images, plus w x the global linear SVM (C = {glob.C:g}); each test face and its mirror "
+        "image averaged (one local model per face). w = 0 is local learning alone.",
+        "",
+        "Seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items())
+        + f"; wall time {time.perf_counter() - t_start:.0f} s (features from the cache when "
+        "a full bench run made them).",
+        f"Machine: {machine_description()}",
+        f"Command: `{COMMAND}`",
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        out = Path(args.out)
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.replace(out)
+
+
+if __name__ == "__main__":
+    main()
