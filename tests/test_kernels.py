@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from scipy import sparse
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics.pairwise import chi2_kernel as sk_chi2
 from sklearn.svm import SVC
 from sklearn.utils.estimator_checks import check_estimator
@@ -208,3 +208,39 @@ _NEGATIVE = ("the check feeds negative data despite the positive_only tag; histo
 ])
 def test_check_estimator(est, expected):
     check_estimator(est, expected_failed_checks=expected)
+
+
+def test_kernel_svc_ovr_binary_svms_equal_svc_with_or_without_the_direct_libsvm_call(
+        monkeypatch, capfd):
+    from sklearn.svm import _libsvm
+
+    X, y = _blobs()
+    weights = {0: 2.0, 1: 1.0, 2: 0.5}
+    _libsvm.set_verbosity_wrap(1)  # as in a fresh process: libsvm talks
+    clf = KernelSVC(kernel="linear", C=0.3, class_weight=weights).fit(X, y)
+    assert capfd.readouterr().out == ""  # ...unless told not to
+    sample_weight = np.array([weights[v] for v in y])
+    for k, est in enumerate(clf.estimators_):
+        ref = SVC(kernel="precomputed", C=0.3).fit(X @ X.T, (y == k).astype(int),
+                                                    sample_weight=sample_weight)
+        np.testing.assert_array_equal(est.support_, ref.support_)
+        np.testing.assert_allclose(est.dual_coef_, ref.dual_coef_, atol=1e-10)
+        np.testing.assert_allclose(est.intercept_, ref.intercept_, atol=1e-10)
+    # the direct call is what runs: SVC.fit is not needed for one-vs-rest
+    monkeypatch.setattr(SVC, "fit", lambda *a, **k: pytest.fail("SVC.fit called"))
+    direct = KernelSVC(kernel="linear", C=0.3, class_weight=weights).fit(X, y)
+    monkeypatch.undo()
+    # without scikit-learn's private libsvm binding, SVC.fit does the work
+    import sklearn.svm
+
+    monkeypatch.setattr(sklearn.svm, "_libsvm", object())
+    fallback = KernelSVC(kernel="linear", C=0.3, class_weight=weights).fit(X, y)
+    np.testing.assert_allclose(fallback.decision_function(X), direct.decision_function(X),
+                               atol=1e-10)
+    np.testing.assert_allclose(direct.decision_function(X), clf.decision_function(X))
+
+
+def test_kernel_svc_ovr_warns_when_libsvm_stops_early():
+    X, y = _blobs()
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        KernelSVC(kernel="linear", C=100.0, max_iter=2).fit(X, y)

@@ -12,9 +12,13 @@
 """
 
 
+import warnings
+from typing import NamedTuple
+
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import additive_chi2_kernel, chi2_kernel, check_pairwise_arrays
 from sklearn.svm import SVC
 from sklearn.utils.class_weight import compute_sample_weight
@@ -254,6 +258,49 @@ def weighted_sum_kernel(X, Y=None, *, blocks, weights=None, kernel="linear", ker
     return K
 
 
+class _BinarySVM(NamedTuple):
+    """A binary SVM on a precomputed kernel, with SVC's names and signs."""
+
+    support_: np.ndarray
+    dual_coef_: np.ndarray  # (1, n_SV): positive scores mean class 1
+    intercept_: np.ndarray  # (1,)
+    n_iter_: int
+
+
+def _fit_binary_svm(svc, K, target, sample_weight=None):
+    """Fit ``svc`` (an SVC with a precomputed kernel) on a 0/1 ``target``.
+
+    libsvm is called through scikit-learn's own binding, as ``SVC.fit``
+    calls it, without ``SVC.fit``'s input checks: on the 300 x 300 Gram
+    matrices of local learning those checks cost several times the solver,
+    and one-vs-rest pays them once per class. If the binding is missing or
+    its signature changed (it is private to scikit-learn), ``SVC.fit``
+    does the work.
+    """
+    try:
+        from sklearn.svm import _libsvm
+
+        _libsvm.set_verbosity_wrap(0)  # libsvm prints its progress unless told not to
+        support, _, _, dual_coef, intercept, _, _, status, n_iter = _libsvm.fit(
+            np.ascontiguousarray(K, dtype=np.float64), target.astype(np.float64),
+            svm_type=0, kernel="precomputed", C=float(svc.C), tol=float(svc.tol),
+            cache_size=float(svc.cache_size), max_iter=int(svc.max_iter),
+            sample_weight=(np.empty(0) if sample_weight is None
+                           else np.asarray(sample_weight, dtype=np.float64)),
+            class_weight=np.empty(0), shrinking=int(svc.shrinking), probability=0,
+            random_seed=0)
+    except (ImportError, AttributeError, TypeError, ValueError):
+        fitted = clone(svc).fit(K, target, sample_weight=sample_weight)
+        return _BinarySVM(fitted.support_, fitted.dual_coef_, fitted.intercept_,
+                          int(np.ravel(fitted.n_iter_)[0]))
+    if status == 1:
+        warnings.warn(f"Solver terminated early (max_iter={svc.max_iter}).", ConvergenceWarning)
+    # libsvm scores the first class positive; SVC flips binary models so
+    # that positive means class 1, and so do we
+    return _BinarySVM(np.asarray(support, dtype=np.intp), -np.asarray(dual_coef),
+                      -np.asarray(intercept), int(np.ravel(n_iter)[0]))
+
+
 class KernelSVC(ClassifierMixin, BaseEstimator):
     """SVM classifier with a histogram (or any) kernel via a precomputed Gram matrix.
 
@@ -294,9 +341,11 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    estimators_ : list of SVC
-        The fitted SVMs on the precomputed kernel: one per class for
-        ``'ovr'`` with more than two classes, else a single one.
+    estimators_ : list
+        The fitted SVMs on the precomputed kernel: for ``'ovr'`` with more
+        than two classes, one per class (class against the rest), each with
+        the fitted attributes of a binary SVC (``support_``, ``dual_coef_``,
+        ``intercept_``, ``n_iter_``); else a single SVC.
     svc_ : SVC or None
         The single SVM (``'ovo'`` or binary problems), else None.
     support_vectors_ : ndarray or sparse matrix of shape (n_SV, n_features)
@@ -388,12 +437,11 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
             weights = (None if self.class_weight is None
                        else compute_sample_weight(self.class_weight, y))
             svc.set_params(class_weight=None)
-            self.estimators_ = [clone(svc).fit(K, (y_codes == k).astype(int),
-                                               sample_weight=weights)
+            self.estimators_ = [_fit_binary_svm(svc, K, (y_codes == k).astype(int), weights)
                                 for k in range(len(self.classes_))]
             self.svc_ = None
             self.support_ = np.unique(np.concatenate([e.support_ for e in self.estimators_]))
-            self.n_iter_ = np.concatenate([np.atleast_1d(e.n_iter_) for e in self.estimators_])
+            self.n_iter_ = np.array([e.n_iter_ for e in self.estimators_])
         else:  # 'ovo', or two classes (a single SVM either way)
             self.svc_ = svc.fit(K, y)
             self.estimators_ = [self.svc_]
