@@ -244,12 +244,15 @@ def _predict(est, F, F_mirrored):
     return predict_mirror_averaged(est, F, F_mirrored)
 
 
-def _fit_score(classifier, params, F_train, y_train, F_public, y_public, F_public_mirrored):
-    est = clone(classifier).set_params(**params)
-    t0 = time.perf_counter()
-    est.fit(F_train, y_train)
-    fit_time = time.perf_counter() - t0
-    pred_public = _predict(est, F_public, F_public_mirrored)
+def _fit_score(classifier, params, F_train, y_train, F_public, y_public, F_public_mirrored,
+               verbose=False):
+    # runs in a worker thread: the progress setting is set here, not inherited
+    with show_progress(verbose):
+        est = clone(classifier).set_params(**params)
+        t0 = time.perf_counter()
+        est.fit(F_train, y_train)
+        fit_time = time.perf_counter() - t0
+        pred_public = _predict(est, F_public, F_public_mirrored)
     return est, float(accuracy_score(y_public, pred_public)), fit_time, pred_public
 
 
@@ -362,7 +365,7 @@ def run_protocol(
             delayed(_fit_score)(
                 classifier,
                 {k[len(clf_name) + 2:]: v for k, v in clf.items()},
-                F_train, y_train, F_public, y_public, F_public_m,
+                F_train, y_train, F_public, y_public, F_public_m, verbose,
             )
             for _, clf in members
         )
@@ -384,7 +387,8 @@ def run_protocol(
     est = best["est"]
     pred_public = best["pred_public"]  # kept from the search: local learning is costly
     t0 = time.perf_counter()
-    pred_private = _predict(est, best["F_private"], best["F_private_m"])
+    with show_progress(verbose):
+        pred_private = _predict(est, best["F_private"], best["F_private_m"])
     predict_time = time.perf_counter() - t0
     steps = (list(best["features"].steps) if best["features"] is not None else []) + [
         (clf_name, est)

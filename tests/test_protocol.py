@@ -190,3 +190,20 @@ def test_compute_features_are_those_the_protocol_uses(tmp_path):
     assert sorted(tmp_path.rglob("output.pkl")) == entries
     with pytest.raises(TypeError, match="feature steps"):
         compute_features(Pipeline([("svm", LinearSVM())]), splits)
+
+
+def test_protocol_shows_classifier_progress_only_when_verbose(capsys):
+    # the fit (L-BFGS iterations) and local learning (faces) show bars inside
+    # a verbose protocol run, also when candidates are fitted in threads
+    from fer_classic.models import LocalLearningClassifier
+
+    data = make_synthetic_faces(n_per_class=6, random_state=0)
+    splits = {s: data.get_split(s) for s in SPLITS}
+    pipe = Pipeline([("hog", HOG()), ("clf", LocalLearningClassifier(
+        n_neighbors=10, n_jobs=2, global_estimator=LinearSVM(C=0.1)))])
+    run_protocol(pipe, {"clf__n_neighbors": [10, 12]}, splits, n_jobs=2, verbose=False)
+    err = capsys.readouterr().err
+    assert "L-BFGS" not in err and "local learning" not in err
+    run_protocol(pipe, {"clf__n_neighbors": [10, 12]}, splits, n_jobs=2, verbose=True)
+    err = capsys.readouterr().err
+    assert "LinearSVM L-BFGS" in err and "local learning" in err

@@ -26,6 +26,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from ..utils.progress import progress, progress_enabled
 from ..utils.validation import check_positive_int
 
 __all__ = ["LinearSVM", "squared_hinge_objective"]
@@ -233,9 +234,11 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
         # and OpenBLAS threads spinning on a busy machine made them up to 30x
         # slower; parallelism comes from n_jobs threads over rows (or, in the
         # bench, from fitting candidates side by side).
-        with threadpool_limits(limits=1, user_api="blas"), \
+        bar = progress(desc="LinearSVM L-BFGS", unit="iter", disable=not progress_enabled())
+        with bar, threadpool_limits(limits=1, user_api="blas"), \
                 ThreadPoolExecutor(n_threads) if n_threads > 1 else nullcontext() as pool:
             res = minimize(fun, theta0, args=(pool,), jac=True, method="L-BFGS-B",
+                           callback=lambda *_: bar.update(),
                            options={"maxiter": int(self.max_iter), "gtol": 0.0,
                                     "ftol": float(self.tol) * 1e-3, "maxcor": 20})
         if res.nit >= self.max_iter:

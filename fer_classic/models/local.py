@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from ..utils.progress import progress, progress_enabled
 from ..utils.validation import check_positive_int
 from .kernels import KernelSVC, intersection_kernel
 
@@ -347,11 +348,17 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         # own: one BLAS thread each, not n_jobs x n_cores threads competing
         # for the cores (about 1.8x faster on Fisher vectors with 2 jobs);
         # worker processes are limited by joblib itself
-        with threadpool_limits(limits=1, user_api="blas") if threads else nullcontext():
-            parts = Parallel(n_jobs=self.n_jobs, prefer="threads" if threads else None)(
-                delayed(_predict_batch)(self.estimator_, self._X_fit, self._y_codes,
-                                        neighbors[a:b], X[a:b], n_classes)
-                for a, b in jobs)
+        parts = []
+        bar = progress(total=n, desc="local learning", unit="face",
+                       disable=not progress_enabled())
+        with bar, threadpool_limits(limits=1, user_api="blas") if threads else nullcontext():
+            for part in Parallel(n_jobs=self.n_jobs, prefer="threads" if threads else None,
+                                 return_as="generator")(
+                    delayed(_predict_batch)(self.estimator_, self._X_fit, self._y_codes,
+                                            neighbors[a:b], X[a:b], n_classes)
+                    for a, b in jobs):
+                parts.append(part)
+                bar.update(len(part))
         return np.vstack(parts)
 
     def _scores(self, X, *others):
