@@ -34,7 +34,7 @@ from fer_classic.models import mirror_averaged_scores  # noqa: E402
 from fer_classic.protocol import compute_features  # noqa: E402
 from fer_classic.registry import get_spec  # noqa: E402
 from fer_classic.runner import feature_cache_key  # noqa: E402
-from fer_classic.utils.progress import log  # noqa: E402
+from fer_classic.utils.progress import log, show_progress  # noqa: E402
 
 PIPELINE = "sift-fisher-local+global"
 COMMAND = ("python benchmarks/bench_local_global.py --data ../shared/fer2013 "
@@ -74,16 +74,17 @@ def main(argv=None):
     glob = clone(combined.global_estimator)
     timings, local_scores, global_scores = {}, {}, {}
     log(f"global model: {glob}")
-    t0 = time.perf_counter()
-    glob.fit(F["Training"], y_train)
-    timings["global fit"] = time.perf_counter() - t0
-    local.fit(F["Training"], y_train)
-    for s in tests:
-        global_scores[s] = mirror_averaged_scores(glob, F[s], F[f"{s} mirrored"])
-        log(f"local learning on {s} (k = {local.n_neighbors})")
+    with show_progress():  # L-BFGS iterations, then faces of local learning
         t0 = time.perf_counter()
-        local_scores[s] = mirror_averaged_scores(local, F[s], F[f"{s} mirrored"])
-        timings[f"local {s}"] = time.perf_counter() - t0
+        glob.fit(F["Training"], y_train)
+        timings["global fit"] = time.perf_counter() - t0
+        local.fit(F["Training"], y_train)
+        for s in tests:
+            global_scores[s] = mirror_averaged_scores(glob, F[s], F[f"{s} mirrored"])
+            log(f"local learning on {s} (k = {local.n_neighbors})")
+            t0 = time.perf_counter()
+            local_scores[s] = mirror_averaged_scores(local, F[s], F[f"{s} mirrored"])
+            timings[f"local {s}"] = time.perf_counter() - t0
         log(f"{s}: local {accuracy(local_scores[s], ys[s]):.2f} %, "
             f"global {accuracy(global_scores[s], ys[s]):.2f} %")
 

@@ -1,0 +1,43 @@
+"""Smoke tests of the benchmark scripts on synthetic faces (they normally read FER2013)."""
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import pytest
+
+from fer_classic.datasets import make_synthetic_faces
+from fer_classic.registry import REGISTRY, get_spec, register
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture
+def small_fisher_pipeline(monkeypatch, tmp_path):
+    monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path / "cache"))
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    name = "sift-fisher-local+global"
+    spec = get_spec(name)
+    small = dataclasses.replace(spec, build=lambda rs: spec.build(rs).set_params(
+        fisher__n_components=4, fisher__n_samples=2000, local__n_neighbors=30))
+    register(small, overwrite=True)
+    yield name
+    REGISTRY[name] = spec
+
+
+def test_bench_local_global_writes_the_weight_table(small_fisher_pipeline, tmp_path,
+                                                    monkeypatch):
+    import bench_local_global
+
+    monkeypatch.setattr(bench_local_global, "load_fer2013",
+                        lambda path: make_synthetic_faces(n_per_class=12, random_state=0))
+    out = tmp_path / "local_global.md"
+    bench_local_global.main(["--data", "unused", "--out", str(out), "--weights", "0", "1"])
+    text = out.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| global_weight")
+    assert rows[1].startswith("| 0") and rows[2].startswith("| 1")
+    assert rows[-1].startswith("| global SVM alone")
+    assert text.count("(best PublicTest)") == 1
+    assert "Command: `python benchmarks/bench_local_global.py" in text
+    sys.modules.pop("bench_local_global", None)
