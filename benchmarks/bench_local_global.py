@@ -102,8 +102,11 @@ def main(argv=None):
         "",
         f"`{PIPELINE}` (registry `global_weight` = {registry_weight:g}): local learning with "
         f"k = {local.n_neighbors} on the Fisher vectors of the Training faces and their mirror "
-        f"images, plus w x the global linear SVM (C = {glob.C:g}); each test face and its mirror "
-        "image averaged (one local model per face). w = 0 is local learning alone.",
+        f"images, plus w x the global linear SVM (C = {glob.C:g}). "
+        + ("Local learning scores each test face, the global SVM the face and its mirror "
+           "image (mean). " if local.local_views == "first" else
+           "Both scores are means over each test face and its mirror image. ")
+        + "w = 0 is local learning alone.",
         "",
         "Seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items())
         + f"; wall time {time.perf_counter() - t_start:.0f} s (features from the cache when "
