@@ -215,8 +215,7 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
         bounds = np.linspace(0, n, n_threads + 1).astype(int)
         ranges = list(zip(bounds[:-1], bounds[1:]))
         # Dense data: products with a multiple of 8 columns run on OpenBLAS's
-        # fast kernels (7 classes -> 8 columns: the objective about 1.4x
-        # faster on Fisher vectors); see _pad_classes.
+        # faster kernels (7 classes -> 8 columns); see _pad_classes.
         k_pad = -(-k // 8) * 8 if k > 4 and not sparse.issparse(X) else k
         Y, W_pad, b_pad = _pad_classes(Y, d, k_pad)
 

@@ -207,10 +207,7 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         ``run_protocol(mirror_test=True)`` pass them): ``'all'``, each view
         with its own neighbours and local model, scores averaged (two local
         fits per sample); ``'first'``, the first view only (one local fit),
-        while the global model still averages both views. On FER2013 Fisher
-        vectors the second local fit per face bought 0.17 PublicTest points
-        at twice the cost (``sift-fisher-local`` in
-        ``benchmarks/results/full-fisher`` and ``benchmarks/results/full``).
+        while the global model still averages both views: half the cost.
 
     Attributes
     ----------
@@ -263,7 +260,7 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         self.local_views = local_views
 
     def fit(self, X, y):
-        """Store the training set.
+        """Store the training set (and fit ``global_estimator`` on it).
 
         Parameters
         ----------
@@ -346,8 +343,7 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         threads = _nbytes(self._X_fit) >= _THREADS_FROM_BYTES
         # in threads, every worker's Gram products are BLAS calls of their
         # own: one BLAS thread each, not n_jobs x n_cores threads competing
-        # for the cores (about 1.8x faster on Fisher vectors with 2 jobs);
-        # worker processes are limited by joblib itself
+        # for the cores; worker processes are limited by joblib itself
         parts = []
         bar = progress(total=n, desc="local learning", unit="face",
                        disable=not progress_enabled())
