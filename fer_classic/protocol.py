@@ -166,6 +166,13 @@ def _fit_transform_features(features, data_key, splits, mirror_train=False, mirr
     return features, [F_train, *F_other], time.perf_counter() - t0
 
 
+def _ordered_splits(splits):
+    missing = [s for s in SPLITS if s not in splits]
+    if missing:
+        raise ValueError(f"splits is missing {missing}; expected keys {list(SPLITS)}.")
+    return [splits[s] for s in SPLITS]
+
+
 def _memory(memory, data_key):
     if isinstance(memory, Memory):
         return memory
@@ -230,7 +237,7 @@ def compute_features(pipeline, splits, *, data_key=None, memory=None, mirror_tra
     if not isinstance(pipeline, Pipeline) or len(pipeline.steps) < 2:
         raise TypeError("pipeline must be a sklearn Pipeline with feature steps before its "
                         "classifier.")
-    ordered = [splits[s] for s in SPLITS]
+    ordered = _ordered_splits(splits)
     features = Pipeline(clone(pipeline).steps[:-1])
     _, F_all, _ = _features(features, ordered, data_key, _memory(memory, data_key),
                             mirror_train, mirror_test, verbose)
@@ -326,16 +333,13 @@ def run_protocol(
     >>> sorted(res.best_params)
     ['logisticregression__C']
     """
-    missing = [s for s in SPLITS if s not in splits]
-    if missing:
-        raise ValueError(f"splits is missing {missing}; expected keys {list(SPLITS)}.")
+    ordered = _ordered_splits(splits)
     if not isinstance(pipeline, Pipeline):
         raise TypeError(f"pipeline must be a sklearn Pipeline; got {type(pipeline).__name__}.")
     name = name or "pipeline"
     clf_name, classifier = pipeline.steps[-1]
     features = Pipeline(clone(pipeline).steps[:-1]) if len(pipeline.steps) > 1 else None
     candidates = list(ParameterGrid(param_grid if param_grid else {}))
-    ordered = [splits[s] for s in SPLITS]
     y_train, y_public, y_private = (y for _, y in ordered)
     if mirror_train:
         y_train = np.concatenate([y_train, y_train])

@@ -190,6 +190,8 @@ def test_compute_features_are_those_the_protocol_uses(tmp_path):
     assert sorted(tmp_path.rglob("output.pkl")) == entries
     with pytest.raises(TypeError, match="feature steps"):
         compute_features(Pipeline([("svm", LinearSVM())]), splits)
+    with pytest.raises(ValueError, match="missing"):
+        compute_features(pipe, {"Training": splits["Training"]})
 
 
 def test_protocol_shows_classifier_progress_only_when_verbose(capsys):
