@@ -3,7 +3,9 @@
 Bottou & Vapnik's local learning (1992), as used for facial expressions by
 Ionescu, Popescu & Grozea (2013): for each test face, the ``k`` nearest
 training faces are selected and a classifier (a one-vs-rest linear SVM by
-default) trained on just those predicts that one face.
+default) trained on just those predicts that one face. Optionally, the
+weighted scores of one model trained on all faces are added to the local
+ones (``global_estimator``).
 """
 
 
