@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from ..utils.progress import progress, progress_enabled
 from ..utils.validation import check_positive_int
 from .kernels import KernelSVC, intersection_kernel
+from .mirror import _score_method
 
 __all__ = ["LocalLearningClassifier", "local_neighbors"]
 
@@ -143,12 +144,14 @@ def _predict_batch_unchecked(estimator, X_train, y_codes, neighbors, X, n_classe
     return scores
 
 
-def _global_scores(est, X, n_classes):
-    """Scores ``(n, n_classes)`` of a classifier fit on all the training labels."""
-    if hasattr(est, "decision_function"):
-        s = np.asarray(est.decision_function(X), dtype=np.float64)
-        return np.column_stack([-s, s]) if s.ndim == 1 else s
-    return np.asarray(est.predict_proba(X), dtype=np.float64)
+def _global_scores(est, X):
+    """Scores ``(n, n_classes)`` of a classifier fit on all the training labels.
+
+    Its ``decision_function``, else its ``predict_proba`` (the rule mirror
+    averaging follows); a binary margin ``s`` becomes ``(-s, s)``.
+    """
+    s = np.asarray(getattr(est, _score_method(est))(X), dtype=np.float64)
+    return np.column_stack([-s, s]) if s.ndim == 1 else s
 
 
 class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
@@ -370,9 +373,8 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         local_views = views if self.local_views == "all" else views[:1]
         scores = np.mean([self._local_pass(V) for V in local_views], axis=0)
         if self.global_estimator_ is not None and self.global_weight:
-            n_classes = len(self.classes_)
             scores += self.global_weight * np.mean(
-                [_global_scores(self.global_estimator_, V, n_classes) for V in views], axis=0)
+                [_global_scores(self.global_estimator_, V) for V in views], axis=0)
         return scores
 
     def _output(self, scores):

@@ -28,14 +28,17 @@ def _score_method(estimator):
                     "predict_proba: scores of a face and its mirror image cannot be averaged.")
 
 
-def _paired_scorer(estimator):
+def _paired_scorer(estimator, method):
     """``f(X, X_mirrored)`` from a ``paired_decision_function``, or None.
 
     A classifier that scores two views of a sample together (local learning
     that fits one local model per face, not per view) has
     ``paired_decision_function``; a pipeline ending in one transforms both
-    views with its other steps first.
+    views with its other steps first. It stands in for ``method`` only when
+    that is ``decision_function``.
     """
+    if method != "decision_function":
+        return None
     if hasattr(estimator, "paired_decision_function"):
         return estimator.paired_decision_function
     if isinstance(estimator, Pipeline) and hasattr(estimator[-1], "paired_decision_function"):
@@ -74,7 +77,7 @@ def mirror_averaged_scores(estimator, X, X_mirrored):
     array([0., 0., 0., 0.])
     """
     method = _score_method(estimator)
-    paired = _paired_scorer(estimator) if method == "decision_function" else None
+    paired = _paired_scorer(estimator, method)
     if paired is not None:
         return np.asarray(paired(X, X_mirrored), dtype=np.float64)
     a = np.asarray(getattr(estimator, method)(X), dtype=np.float64)
@@ -246,7 +249,7 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         if not self.mirror_test:
             return getattr(self.estimator_, method)(X)
-        paired = _paired_scorer(self.estimator_) if method == "decision_function" else None
+        paired = _paired_scorer(self.estimator_, method)
         if paired is not None:
             return np.asarray(paired(X, self._mirror(X)), dtype=np.float64)
         a = np.asarray(getattr(self.estimator_, method)(X), dtype=np.float64)
