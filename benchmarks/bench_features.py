@@ -11,17 +11,21 @@ and OpenCV ``HOGDescriptor`` (48x48 window, 16x16 blocks, 8-pixel stride,
 cell histograms) against scikit-image ``local_binary_pattern`` followed by
 ``np.histogram`` per cell, and fer_classic dense SIFT (step 2, 4-pixel bins)
 against OpenCV ``SIFT.compute`` on the same keypoints. Per-face speed: every implementation runs on the
-same first ``--ref-n`` faces (fer_classic with 1 and ``--n-jobs`` threads),
-best of ``--repeat`` runs, totals extrapolated. Then fer_classic runs on all
+same first ``--ref-n`` faces (fer_classic with 1 and ``--n-jobs`` threads;
+OpenCV, which has its own thread pool, also with ``cv2.setNumThreads(1)`` and
+with ``--n-jobs`` threads), best of ``--repeat`` runs, totals extrapolated.
+Each reference is compared with fer_classic on as many threads; the
+single-threaded scikit-image references with both. Dense SIFT also runs with
+``backend="numpy"`` (no Numba kernels), to show what the compiled kernels buy. Then fer_classic runs on all
 faces, and the peak memory of each such run is measured in a fresh
 subprocess (``VmHWM``). Differences to the scikit-image output are measured
 on the first ``--check-n`` faces. The markdown tables go to stdout and to
 ``--out``.
 
 Each comparison is one entry of ``COMPARISONS``: ``(feature, reference
-label, reference function, comparable)``, the fer_classic side being
-``OURS[feature]`` (a label and a ``(faces, n_jobs) -> features`` function);
-add a new extractor to both.
+label, reference function, comparable, threaded)``, the fer_classic side
+being ``OURS[feature]`` (a label and a ``(faces, n_jobs) -> features``
+function); add a new extractor to both.
 """
 
 import argparse
@@ -60,7 +64,7 @@ def ours_lbp(faces, n_jobs):
     ).transform(faces)
 
 
-def ours_sift(faces, n_jobs):
+def ours_sift(faces, n_jobs, backend="auto"):
     # dense SIFT every 2 pixels, 4-pixel bins (289 keypoints per face), the
     # smoothing that matches OpenCV's (see tests/test_features_sift.py)
     # stored as uint8 (512 x value, the usual compact SIFT storage): 1.3 GB for
@@ -68,12 +72,18 @@ def ours_sift(faces, n_jobs):
     from fer_classic.features import dense_sift
 
     desc, _ = dense_sift(faces, step=2, bin_size=4, smoothing=1.52, dtype="uint8",
-                         n_jobs=n_jobs)
+                         n_jobs=n_jobs, backend=backend)
     return desc.reshape(len(desc), -1)
 
 
+def ours_sift_numpy(faces, n_jobs):
+    return ours_sift(faces, n_jobs, backend="numpy")
+
+
 OURS = {"HOG": ("fer_classic HOG", ours_hog), "LBP": ("fer_classic LBP", ours_lbp),
-        "SIFT": ("fer_classic dense SIFT", ours_sift)}
+        "SIFT": ("fer_classic dense SIFT", ours_sift),
+        "SIFT (NumPy)": ("fer_classic dense SIFT, `backend='numpy'` (no Numba)",
+                         ours_sift_numpy)}
 
 
 # --- references: faces -> features, one face at a time ----------------------
@@ -144,15 +154,26 @@ def mean_correlation(ours, ref):
 
 
 # (feature, reference label, reference function, comparable with ours:
-#  True = max abs difference, "corr" = descriptor correlation, False = not comparable)
+#  True = max abs difference, "corr" = descriptor correlation, False = not comparable,
+#  threaded: runs on OpenCV's thread pool, timed with 1 and --n-jobs threads)
 COMPARISONS = [
-    ("HOG", "scikit-image `hog`", skimage_hog, True),
-    ("HOG", "OpenCV `HOGDescriptor`", opencv_hog, False),
+    ("HOG", "scikit-image `hog`", skimage_hog, True, False),
+    ("HOG", "OpenCV `HOGDescriptor`", opencv_hog, False, True),
     ("LBP", "scikit-image `local_binary_pattern` + `np.histogram` per cell", skimage_lbp_hist,
-     True),
-    ("LBP", "scikit-image `local_binary_pattern` alone (no histograms)", skimage_lbp_codes, False),
-    ("SIFT", "OpenCV `SIFT.compute` on the same 289 keypoints", opencv_sift, "corr"),
+     True, False),
+    ("LBP", "scikit-image `local_binary_pattern` alone (no histograms)", skimage_lbp_codes, False,
+     False),
+    ("SIFT", "OpenCV `SIFT.compute` on the same 289 keypoints", opencv_sift, "corr", True),
 ]
+
+
+def opencv_threads(n):
+    """Set OpenCV's thread pool to ``n`` threads; return the previous setting."""
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(n)
+    return before
 
 
 # --- data ---------------------------------------------------------------------
@@ -279,9 +300,8 @@ def main(argv=None):
             ours_sub[key, jobs] = (wall, cpu)
             rows.append(dict(feature=key, impl=label, threads=jobs, wall=wall, cpu=cpu))
             print(f"{label} x{jobs}: {wall / len(sub) * 1e3:.4f} ms/face", file=sys.stderr)
-    for key, label, func, comparable in COMPARISONS:
+    for key, label, func, comparable, threaded in COMPARISONS:
         func(sub[:10])  # warm up imports
-        wall, cpu, _ = best_time(lambda: func(sub), args.repeat)
         diff = "n/a (different algorithm)" if key == "HOG" else "n/a (codes, not histograms)"
         if comparable == "corr":
             r = mean_correlation(OURS[key][1](sample, 1), func(sample))
@@ -289,9 +309,15 @@ def main(argv=None):
         elif comparable:
             d = np.abs(OURS[key][1](sample, 1) - func(sample)).max()
             diff = f"{d:.1e} (first {len(sample)} faces)"
-        rows.append(dict(feature=key, impl=label, threads=1, wall=wall, cpu=cpu, diff=diff,
-                         ref=True))
-        print(f"{label}: {wall / len(sub) * 1e3:.4f} ms/face", file=sys.stderr)
+        for jobs in (1, args.n_jobs) if threaded else (1,):
+            before = opencv_threads(jobs)
+            try:
+                wall, cpu, _ = best_time(lambda: func(sub), args.repeat)
+            finally:
+                opencv_threads(before)
+            rows.append(dict(feature=key, impl=label, threads=jobs, wall=wall, cpu=cpu,
+                             diff=diff, ref=True, threaded=threaded))
+            print(f"{label} x{jobs}: {wall / len(sub) * 1e3:.4f} ms/face", file=sys.stderr)
 
     # 2. All faces, fer_classic only: measured totals and peak memory.
     full = {}
@@ -317,23 +343,28 @@ def main(argv=None):
         "",
         f"Best of {args.repeat} runs over the same {m} faces; references go one face at "
         "a time, as their API does. Wall clock, and the CPU time of the same run. "
-        f"Speed-up: reference time / fer_classic time, with 1 and {args.n_jobs} threads "
-        "for fer_classic (wall clock), and by CPU time with 1 thread. The last column is "
-        "the largest absolute difference between fer_classic's features and the "
+        "Threads: fer_classic's `n_jobs`; for OpenCV, `cv2.setNumThreads` (its own thread "
+        "pool; OpenCV's default uses every core). Speed-up: reference time / fer_classic "
+        "time on as many threads (wall clock), and by CPU time; scikit-image runs on one "
+        f"thread and is compared with fer_classic on 1 / {args.n_jobs} threads. The last "
+        "column is the largest absolute difference between fer_classic's features and the "
         "reference's.",
         "",
         f"| feature | implementation | threads | ms / face | CPU ms / face | est. s for "
-        f"{n} faces | speed-up of fer_classic (1 / {args.n_jobs} threads) | speed-up by "
-        "CPU time | max abs difference |",
+        f"{n} faces | speed-up of fer_classic | speed-up by CPU time | max abs difference |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         speed = speed_cpu = ""
         if r.get("ref"):
-            w1 = ours_sub[r["feature"], 1][0]
-            wj = ours_sub[r["feature"], args.n_jobs][0]
-            speed = f"{r['wall'] / w1:.1f}x / {r['wall'] / wj:.1f}x"
-            speed_cpu = f"{r['cpu'] / ours_sub[r['feature'], 1][1]:.1f}x"
+            t = r["threads"]
+            if r["threaded"]:
+                speed = f"{r['wall'] / ours_sub[r['feature'], t][0]:.1f}x ({t} vs {t} threads)"
+            else:
+                w1 = ours_sub[r["feature"], 1][0]
+                wj = ours_sub[r["feature"], args.n_jobs][0]
+                speed = f"{r['wall'] / w1:.1f}x / {r['wall'] / wj:.1f}x (1 / {args.n_jobs} threads)"
+            speed_cpu = f"{r['cpu'] / ours_sub[r['feature'], t][1]:.1f}x"
         lines.append(
             f"| {r['feature']} | {r['impl']} | {r['threads']} | {r['wall'] / m * 1e3:.4f} | "
             f"{r['cpu'] / m * 1e3:.4f} | {r['wall'] / m * n:.2f} | {speed} | {speed_cpu} | "
@@ -354,7 +385,13 @@ def main(argv=None):
         lines.append(f"| {key} | {jobs} | {wall:.2f} | {cpu:.2f} | {peak:.0f} (+{extra:.0f}) |")
     both = full["HOG", args.n_jobs][0] + full["LBP", args.n_jobs][0]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    numba_gain = ", ".join(
+        f"{ours_sub['SIFT (NumPy)', j][0] / ours_sub['SIFT', j][0]:.1f}x with {j} thread"
+        f"{'s' if j > 1 else ''}" for j in (1, args.n_jobs))
     lines += [
+        "",
+        f"Dense SIFT with the Numba kernels against `backend='numpy'`, per face: {numba_gain} "
+        "faster.",
         "",
         f"HOG + LBP with {args.n_jobs} threads: {both:.2f} s for {n} faces. Load average "
         f"at the end: {load}. The machine is shared: wall-clock times, and above all the "

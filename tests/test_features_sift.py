@@ -7,8 +7,13 @@ from scipy import ndimage, sparse
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_estimator
 
+from fer_classic.features import _sift_kernels
+from fer_classic.features import sift as sift_module
 from fer_classic.features.sift import DenseSIFT, dense_sift, dense_sift_positions
 from face_estimator_checks import expected_failures
+
+needs_numba = pytest.mark.skipif(not _sift_kernels.HAVE_NUMBA, reason="numba is not installed")
+BACKENDS = ["numpy", pytest.param("numba", marks=needs_numba)]
 
 # Matched descriptors of dense_sift(..., smoothing=1.52) and cv2.SIFT.compute
 # on KeyPoint(col, row, size=bin_size / 1.5, angle=0): measured mean Pearson
@@ -155,6 +160,7 @@ def test_accepts_flat_rows_and_other_image_sizes():
     ({"dtype": "float64"}, "dtype"),
     ({"bin_size": 20}, "too small"),
     ({"chunk_size": 0}, "chunk_size"),
+    ({"backend": "cuda"}, "backend"),
 ])
 def test_bad_parameters_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -170,8 +176,8 @@ def test_bad_input_raises_clear_errors():
         dense_sift(np.full((1, 48, 48), np.nan))
 
 
-def _opencv_correlations(faces, bin_size):
-    desc, pos = dense_sift(faces, bin_size=bin_size, smoothing=1.52)
+def _opencv_correlations(faces, bin_size, backend="auto"):
+    desc, pos = dense_sift(faces, bin_size=bin_size, smoothing=1.52, backend=backend)
     sift = cv2.SIFT_create()
     corrs = []
     for img, ours in zip(faces, desc):
@@ -183,11 +189,55 @@ def _opencv_correlations(faces, bin_size):
     return np.array(corrs)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("bin_size", [4, 6])
-def test_matches_opencv_sift_on_the_same_keypoints(bin_size):
-    corrs = _opencv_correlations(_faces(4), bin_size)
+def test_matches_opencv_sift_on_the_same_keypoints(bin_size, backend):
+    corrs = _opencv_correlations(_faces(4), bin_size, backend)
     assert corrs.mean() > OPENCV_MEAN_CORR
     assert corrs.min() > OPENCV_MIN_CORR
+
+
+# ----------------------------------------------------------------- backends
+@needs_numba
+@pytest.mark.parametrize("kwargs", [
+    {},
+    {"bin_size": (4, 6, 8), "smoothing": 1.0},
+    {"step": 3, "bin_size": 5, "window_sigma": None},
+    {"step": 4, "n_bins_spatial": 3, "n_orientations": 6, "contrast_threshold": 20.0},
+    {"smoothing": 0},
+])
+def test_numba_and_numpy_backends_agree(kwargs):
+    faces = _faces(5)
+    a, pos_a = dense_sift(faces, backend="numpy", **kwargs)
+    b, pos_b = dense_sift(faces, backend="numba", **kwargs)
+    np.testing.assert_array_equal(pos_a, pos_b)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    ua, _ = dense_sift(faces, backend="numpy", dtype="uint8", **kwargs)
+    ub, _ = dense_sift(faces, backend="numba", dtype="uint8", **kwargs)
+    assert np.abs(ua.astype(int) - ub).max() <= 1
+
+
+def test_numba_backend_without_numba_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(_sift_kernels, "HAVE_NUMBA", False)
+    with pytest.raises(ValueError, match="numba package"):
+        dense_sift(_faces(1), backend="numba")
+    with pytest.raises(ValueError, match="numba package"):
+        DenseSIFT(backend="numba").fit(_faces(1))
+    got, _ = dense_sift(_faces(2), backend="auto")  # falls back to NumPy
+    ref, _ = dense_sift(_faces(2), backend="numpy")
+    np.testing.assert_array_equal(got, ref)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_blur_is_ndimage_gaussian_and_keeps_flat_regions_flat(backend):
+    images = _faces(3).astype(np.float32)
+    for sigma in (0.67, 1.52, 20.0):  # the last is wider than the image: ndimage itself
+        got = sift_module._blur(images, sigma, backend)
+        ref = ndimage.gaussian_filter(images, sigma=(0, sigma, sigma), mode="mirror")
+        np.testing.assert_allclose(got, ref, atol=1e-3)
+    flat = np.full((2, 48, 48), 117.0, dtype=np.float32)
+    out = sift_module._blur(flat, 1.52, backend)
+    assert out.min() == out.max()  # bit-identical everywhere: zero gradient
 
 
 # --------------------------------------------------------------- estimator

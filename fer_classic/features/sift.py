@@ -6,13 +6,22 @@ orientation, the way VLFeat's ``vl_dsift`` computes it: instead of visiting
 every keypoint, the gradient of every image is split into one magnitude map per
 orientation bin, each map is pooled with the triangular (bilinear) spatial
 kernel of a SIFT bin, and the pooled maps are read at all bin centres of all
-keypoints in one go. Here the pooling is a pair of small matrix products per
-chunk of faces, evaluated once per distinct bin centre (neighbouring
-keypoints share most of their bins), followed by one gather.
+keypoints in one go. Here the pooling is evaluated once per distinct bin
+centre (neighbouring keypoints share most of their bins), followed by one
+gather and the normalisation of every descriptor.
+
+Two backends run the same stages: ``backend="numba"`` compiles the orientation
+binning, pooling, gather and normalisation loops (:mod:`._sift_kernels`), and
+``backend="numpy"`` expresses them as matrix products and fancy indexing. The
+NumPy one is the reference the tests hold the kernels to, and the fallback
+when Numba is missing.
 """
 
+import functools
+import math
 import numbers
 
+import cv2
 import numpy as np
 from scipy import ndimage, sparse
 
@@ -20,6 +29,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from . import _sift_kernels as _kernels
 from ..utils.parallel import map_chunks
 from ..utils.validation import check_faces, check_positive_int
 
@@ -41,6 +51,20 @@ def _check_bin_sizes(bin_size):
         raise ValueError("bin_size must be a positive int or a non-empty sequence of them; "
                          "got an empty sequence.")
     return tuple(check_positive_int(b, "bin_size") for b in sizes)
+
+
+def _check_backend(backend):
+    """``'numba'`` or ``'numpy'`` for a ``backend`` parameter (``'auto'`` picks numba if installed)."""
+    if backend == "auto":
+        return "numba" if _kernels.HAVE_NUMBA else "numpy"
+    if backend == "numba":
+        if not _kernels.HAVE_NUMBA:
+            raise ValueError("backend='numba' needs the numba package, which is not installed "
+                             "(pip install numba); use backend='auto' or 'numpy'.")
+        return backend
+    if backend == "numpy":
+        return backend
+    raise ValueError(f"backend must be 'auto', 'numba' or 'numpy'; got {backend!r}.")
 
 
 def _check_sift_params(step, bin_size, n_bins_spatial, n_orientations, smoothing,
@@ -118,26 +142,71 @@ def dense_sift_positions(image_shape=(48, 48), *, step=2, bin_size=4, n_bins_spa
     return np.concatenate(out).astype(np.intp)
 
 
-def _bin_layout(size, centres, bin_size, n_bins_spatial):
-    """Distinct bin centres along one axis and where each keypoint's bins sit.
+def _bin_grid(n_keypoints, step, bin_size, n_bins_spatial):
+    """Bin centres of all keypoints along one axis as one arithmetic grid.
 
-    Returns ``(pooling, index, offsets)``: ``pooling`` ``(n_centres, size)``
-    holds the triangular kernel (half-width ``bin_size``) of every distinct
-    bin centre, ``index`` ``(n_keypoints, n_bins_spatial)`` the row of
-    ``pooling`` used by each bin of each keypoint, and ``offsets`` the bin
-    centre offsets from the keypoint centre. Neighbouring keypoints share bin
-    centres (with ``step=2, bin_size=4`` only 23 of 68 are distinct on a
-    48-pixel axis), so each spatial bin is pooled once.
+    Keypoint ``a`` (centre ``first + a * step``) has its bin ``rb`` centred at
+    ``first + a * step + (rb - (n_bins_spatial - 1) / 2) * bin_size``: every
+    bin centre is on the grid ``lowest + j * spacing`` with ``spacing =
+    gcd(step, bin_size)``, at ``j = a * key_stride + rb * bin_stride``. Pooling
+    is computed once per grid point (with ``step=2, bin_size=4``, 23 points on
+    a 48-pixel axis serve 17 keypoints x 4 bins).
+
+    Returns ``(offset_of_lowest, spacing, n_points, key_stride, bin_stride)``,
+    ``offset_of_lowest`` relative to the first keypoint centre.
     """
-    offsets = (np.arange(n_bins_spatial) - (n_bins_spatial - 1) / 2.0) * bin_size
-    bin_centres = centres[:, None] + offsets[None, :]
-    distinct, index = np.unique(bin_centres, return_inverse=True)
+    spacing = math.gcd(step, bin_size)
+    lowest = -(n_bins_spatial - 1) / 2.0 * bin_size
+    n_points = ((n_keypoints - 1) * step + (n_bins_spatial - 1) * bin_size) // spacing + 1
+    return lowest, spacing, n_points, step // spacing, bin_size // spacing
+
+
+def _pooling_weights(size, centres, bin_size):
+    """Triangular kernel (half-width ``bin_size``) of every centre, ``(n_centres, size)`` float32."""
     x = np.arange(size, dtype=np.float64)
-    pooling = np.maximum(0.0, 1.0 - np.abs(x[None, :] - distinct[:, None]) / bin_size)
-    return pooling.astype(np.float32), index.reshape(bin_centres.shape), offsets
+    weights = np.maximum(0.0, 1.0 - np.abs(x[None, :] - centres[:, None]) / bin_size)
+    return weights.astype(np.float32)
 
 
-def _orientation_maps(images, n_orientations):
+def _blur(images, sigma, backend):
+    """Gaussian blur of a ``(n, h, w)`` float32 stack, each image on its own.
+
+    The filter of ``ndimage.gaussian_filter(images, (0, sigma, sigma),
+    mode="mirror")`` (radius ``int(4 * sigma + 0.5)``), as a separable
+    convolution (Numba), or OpenCV's separable filter along the rows of the
+    whole stack, then along the rows of its transpose. Either way every output
+    pixel is the same weighted sum in the same order, so flat regions stay
+    exactly flat (their gradient is 0, not rounding noise that normalisation
+    would blow up).
+    """
+    if sigma == 0:
+        return images
+    n, h, w = images.shape
+    kernel = _gaussian_kernel(sigma)
+    if len(kernel) // 2 >= min(h, w):  # wider than the image: let ndimage reflect
+        return ndimage.gaussian_filter(images, sigma=(0, sigma, sigma), mode="mirror")
+    if backend == "numba":
+        out = np.empty_like(images)
+        _kernels.blur(images, kernel, out)
+        return out
+    one = np.ones((1, 1), dtype=np.float32)
+    out = cv2.sepFilter2D(images.reshape(n * h, w), -1, kernel, one,
+                          borderType=cv2.BORDER_REFLECT_101)
+    out = np.ascontiguousarray(out.reshape(n, h, w).transpose(0, 2, 1))
+    out = cv2.sepFilter2D(out.reshape(n * w, h), -1, kernel, one,
+                          borderType=cv2.BORDER_REFLECT_101)
+    return np.ascontiguousarray(out.reshape(n, w, h).transpose(0, 2, 1))
+
+
+@functools.lru_cache(maxsize=32)
+def _gaussian_kernel(sigma):
+    radius = int(4.0 * sigma + 0.5)
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    kernel = np.exp(-0.5 * (x / sigma) ** 2)
+    return (kernel / kernel.sum()).astype(np.float32)
+
+
+def _orientation_maps(images, n_orientations, backend):
     """Gradient magnitude split between orientation bins, ``(n, h, w, n_o)`` float32.
 
     Orientation follows OpenCV's SIFT: angle of ``(dI/dx, -dI/dy)`` with the
@@ -146,13 +215,26 @@ def _orientation_maps(images, n_orientations):
     shared linearly between its two nearest bins.
     """
     n, h, w = images.shape
-    gy = np.gradient(images, axis=1)
-    gx = np.gradient(images, axis=2)
-    mag = np.hypot(gx, gy)
-    t = np.arctan2(-gy, gx)
+    if backend == "numba":
+        gx = np.empty_like(images)
+        gy = np.empty_like(images)
+        _kernels.gradient(images, gx, gy)
+    else:
+        gx = np.gradient(images, axis=2)
+        gy = np.gradient(images, axis=1)
+        np.negative(gy, out=gy)
+    # OpenCV's vectorised magnitude and atan2: within 0.01 degree of np.arctan2
+    # (measured on random gradients), about 5x faster than hypot + arctan2
+    mag, t = cv2.cartToPolar(gx.reshape(n * h, w), gy.reshape(n * h, w))
     del gx, gy
-    t *= np.float32(n_orientations / (2.0 * np.pi))
-    t += np.float32(n_orientations)  # now in [n_o / 2, 3 n_o / 2]: positive
+    mag = mag.reshape(n, h, w)
+    t = t.reshape(n, h, w)
+    t *= np.float32(n_orientations / (2.0 * np.pi))  # in [0, n_o]
+    if backend == "numba":
+        out = np.empty((n, h, w, n_orientations), dtype=np.float32)
+        _kernels.orientation_scatter(mag, t, out)
+        return out
+    out = np.zeros((n, h, w, n_orientations), dtype=np.float32)
     o = t.astype(np.int32)  # floor
     hi = t
     hi -= o
@@ -160,43 +242,82 @@ def _orientation_maps(images, n_orientations):
     lo = mag
     lo -= hi
     o1 = o + 1
-    if n_orientations & (n_orientations - 1) == 0:  # power of two
-        o &= n_orientations - 1
-        o1 &= n_orientations - 1
-    else:
-        o %= n_orientations
-        o1 %= n_orientations
+    o %= n_orientations
+    o1 %= n_orientations
     base = np.arange(0, n * h * w * n_orientations, n_orientations, dtype=np.intp)
-    out = np.zeros((n, h, w, n_orientations), dtype=np.float32)
     flat = out.reshape(-1)
     flat[base + o.ravel()] = lo.ravel()
     flat[base + o1.ravel()] = hi.ravel()
     return out
 
 
-def _pooled_scale(maps, rows, cols, bin_size, n_bins_spatial, window_sigma):
-    """Raw descriptors of one scale, ``(n, R * C, nb * nb * n_o)`` float32.
+def _pool(maps, row_centres, col_centres, bin_size, backend):
+    """Orientation maps pooled with the triangular bin kernel, ``(n, R, C, n_o)``."""
+    n, h, w, no = maps.shape
+    qr = _pooling_weights(h, row_centres, bin_size)
+    qc = _pooling_weights(w, col_centres, bin_size)
+    if backend == "numba":
+        rows = np.empty((n, len(qr), w * no), dtype=np.float32)
+        _kernels.pool_kernel(w * no)(maps.reshape(n, h, w * no), qr, *_bands(qr), rows)
+        pooled = np.empty((n * len(qr), len(qc), no), dtype=np.float32)
+        _kernels.pool_kernel(no)(rows.reshape(n * len(qr), w, no), qc, *_bands(qc), pooled)
+    else:
+        pooled = np.matmul(qr, maps.reshape(n, h, w * no))  # (n, R, w * no)
+        pooled = np.matmul(qc, pooled.reshape(-1, w, no))  # (n * R, C, no)
+    return pooled.reshape(n, len(qr), len(qc), no)
 
-    Every orientation map is pooled with the triangular bin kernel at every
-    distinct bin centre (two small matrix products), the keypoints' bins are
-    gathered from the pooled maps and weighted by the Gaussian window taken
-    at the bin centres.
+
+def _bands(weights):
+    """First and one-past-last non-zero column of every row of ``weights``."""
+    nz = weights > 0
+    start = nz.argmax(axis=1)
+    stop = weights.shape[1] - nz[:, ::-1].argmax(axis=1)
+    return start.astype(np.int64), stop.astype(np.int64)
+
+
+def _describe_scale(maps, step, bin_size, n_bins_spatial, window_sigma, contrast_threshold,
+                    dtype, backend):
+    """Normalised descriptors of one scale, ``(n, R * C, nb * nb * n_o)`` of ``dtype``.
+
+    Every orientation map is pooled with the triangular bin kernel on the
+    grid of all bin centres (:func:`_bin_grid`), each keypoint's bins are
+    gathered from the pooled maps and weighted by the Gaussian window taken at
+    the bin centres, then the descriptors are normalised (:func:`_normalise`).
     """
     n, h, w, no = maps.shape
     nb = n_bins_spatial
-    qr, ir, offsets = _bin_layout(h, rows, bin_size, nb)
-    qc, ic, _ = _bin_layout(w, cols, bin_size, nb)
-    pooled = np.matmul(qr, maps.reshape(n, h, w * no))  # (n, Pr, w * no)
-    pooled = np.matmul(qc, pooled.reshape(-1, w, no))  # (n * Pr, Pc, no)
-    pooled = pooled.reshape(n, len(qr) * len(qc), no)
-    # (R, C, rb, cb) -> flat index of the pooled bin
-    flat = ir[:, None, :, None] * len(qc) + ic[None, :, None, :]
-    desc = np.take(pooled, flat.ravel(), axis=1)  # (n, R*C*nb*nb, no)
-    desc = desc.reshape(n, len(rows) * len(cols), nb * nb * no)
-    if window_sigma is not None:
+    rows = _axis_positions(h, bin_size, nb, step)
+    cols = _axis_positions(w, bin_size, nb, step)
+    lowest, spacing, n_r, key_stride, bin_stride = _bin_grid(len(rows), step, bin_size, nb)
+    _, _, n_c, _, _ = _bin_grid(len(cols), step, bin_size, nb)
+    pooled = _pool(maps, rows[0] + lowest + spacing * np.arange(n_r),
+                   cols[0] + lowest + spacing * np.arange(n_c), bin_size, backend)
+    offsets = (np.arange(nb) - (nb - 1) / 2.0) * bin_size
+    if window_sigma is None:
+        g = np.ones(nb)
+    else:
         g = np.exp(-0.5 * (offsets / (window_sigma * bin_size)) ** 2)
-        weights = np.repeat((g[:, None] * g[None, :]).ravel(), no).astype(np.float32)
-        desc *= weights
+    weights = (g[:, None] * g[None, :]).astype(np.float32)
+    k, d = len(rows) * len(cols), nb * nb * no
+    scale = 512.0 if dtype == np.uint8 else 1.0
+    if backend == "numba":
+        desc = np.empty((n * k, d), dtype=np.float32)
+        _kernels.gather_kernel(nb, no)(pooled, len(rows), len(cols), key_stride, bin_stride,
+                                       weights, desc)
+        out = _normalise_numba(desc, contrast_threshold, scale, dtype)
+        return out.reshape(n, k, d)
+    a = np.arange(len(rows))[:, None] * key_stride + np.arange(nb)[None, :] * bin_stride
+    c = np.arange(len(cols))[:, None] * key_stride + np.arange(nb)[None, :] * bin_stride
+    # (R, C, rb, cb) -> flat index of the pooled bin
+    flat = a[:, None, :, None] * n_c + c[None, :, None, :]
+    desc = np.take(pooled.reshape(n, n_r * n_c, no), flat.ravel(), axis=1)
+    desc = desc.reshape(n, k, d)
+    desc *= np.repeat(weights.ravel(), no)
+    _normalise(desc, contrast_threshold, scale)
+    if dtype == np.uint8:
+        np.minimum(desc, np.float32(255.0), out=desc)
+        np.rint(desc, out=desc)
+        return desc.astype(np.uint8)
     return desc
 
 
@@ -211,43 +332,52 @@ def _normalise(desc, contrast_threshold, scale=1.0):
     norm = np.sqrt(np.einsum("nkd,nkd->nk", desc, desc))
     np.minimum(desc, (np.float32(0.2) * norm)[..., None], out=desc)
     norm2 = np.sqrt(np.einsum("nkd,nkd->nk", desc, desc))
+    factor = _factors(norm, norm2, contrast_threshold, scale)
+    desc *= factor[..., None]
+    return desc
+
+
+def _factors(norm, norm2, contrast_threshold, scale):
+    """Final scale of each descriptor: ``scale / norm2``, or 0 at low contrast."""
     thr = 0.0 if contrast_threshold is None else contrast_threshold
-    factor = np.where(norm > thr, scale / np.maximum(norm2, 1e-30), 0.0)
-    desc *= factor.astype(np.float32)[..., None]
+    return np.where(norm > thr, scale / np.maximum(norm2, 1e-30), 0.0).astype(np.float32)
+
+
+def _normalise_numba(desc, contrast_threshold, scale, dtype):
+    """:func:`_normalise` (and the uint8 rounding) of ``(m, d)`` descriptors with the kernels."""
+    sq = np.empty(len(desc), dtype=np.float32)
+    _kernels.squared_norms(desc, sq)
+    norm = np.sqrt(sq)
+    _kernels.clamp_rows(desc, np.float32(0.2) * norm, sq)
+    factor = _factors(norm, np.sqrt(sq), contrast_threshold, scale)
+    if dtype == np.uint8:
+        out = np.empty(desc.shape, dtype=np.uint8)
+        _kernels.scale_rows_uint8(desc, factor, out)
+        return out
+    _kernels.scale_rows(desc, factor)
     return desc
 
 
 def _dense_sift_chunk(images, sizes, step, n_bins_spatial, n_orientations, smoothing,
-                      window_sigma, contrast_threshold, dtype):
+                      window_sigma, contrast_threshold, dtype, backend):
     """Descriptors ``(n, n_kp, n_dims)`` of a chunk of faces."""
     images = np.ascontiguousarray(images, dtype=np.float32)
-    _, h, w = images.shape
     maps_by_sigma = {}
     parts = []
     for b in sizes:
         sigma = b / 6.0 if isinstance(smoothing, str) else float(smoothing)
         if sigma not in maps_by_sigma:
-            img = images
-            if sigma > 0:
-                img = ndimage.gaussian_filter(images, sigma=(0, sigma, sigma), mode="mirror")
-            maps_by_sigma[sigma] = _orientation_maps(img, n_orientations)
-        rows = _axis_positions(h, b, n_bins_spatial, step)
-        cols = _axis_positions(w, b, n_bins_spatial, step)
-        parts.append(_pooled_scale(maps_by_sigma[sigma], rows, cols, b, n_bins_spatial,
-                                   window_sigma))
+            maps_by_sigma[sigma] = _orientation_maps(_blur(images, sigma, backend), n_orientations,
+                                                     backend)
+        parts.append(_describe_scale(maps_by_sigma[sigma], step, b, n_bins_spatial,
+                                     window_sigma, contrast_threshold, dtype, backend))
     del maps_by_sigma
-    desc = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-    if dtype == np.uint8:
-        _normalise(desc, contrast_threshold, scale=512.0)
-        np.minimum(desc, np.float32(255.0), out=desc)
-        np.rint(desc, out=desc)
-        return desc.astype(np.uint8)
-    return _normalise(desc, contrast_threshold)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
 def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
                smoothing="auto", window_sigma=2.0, contrast_threshold=None,
-               dtype=np.float32, chunk_size=_DEFAULT_CHUNK, n_jobs=None):
+               dtype=np.float32, chunk_size=_DEFAULT_CHUNK, n_jobs=None, backend="auto"):
     """Dense SIFT descriptors on a regular grid, for a whole stack of faces.
 
     Every face gets the same keypoints: centres every ``step`` pixels such that
@@ -295,6 +425,12 @@ def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
         Threads working on chunks (joblib, see
         :func:`fer_classic.utils.parallel.map_chunks`); None means 1, -1 all
         cores.
+    backend : {'auto', 'numba', 'numpy'}, default='auto'
+        Who runs the orientation binning, pooling and normalisation loops:
+        compiled Numba kernels (about twice as fast, see
+        ``benchmarks/results/features.md``) or NumPy alone. ``'auto'`` uses
+        Numba when it is installed. Both give the same descriptors up to
+        float32 rounding (uint8 values may differ by 1).
 
     Returns
     -------
@@ -351,13 +487,14 @@ def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
         step, bin_size, n_bins_spatial, n_orientations, smoothing, window_sigma,
         contrast_threshold, dtype)
     chunk_size = check_positive_int(chunk_size, "chunk_size")
+    backend = _check_backend(backend)
     faces = _as_face_stack(faces)
     n, h, w = faces.shape
     positions = dense_sift_positions((h, w), step=step, bin_size=sizes,
                                      n_bins_spatial=n_bins_spatial)
     def work(chunk):
         return _dense_sift_chunk(chunk, sizes, step, n_bins_spatial, n_orientations,
-                                 smoothing, window_sigma, contrast_threshold, dt)
+                                 smoothing, window_sigma, contrast_threshold, dt, backend)
 
     # threads: numpy/BLAS release the GIL in the heavy steps, and the chunks
     # are copied into one preallocated output (no pickling of descriptors)
@@ -455,7 +592,7 @@ class DenseSIFT(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     step, bin_size, n_bins_spatial, n_orientations, smoothing, window_sigma, \
-contrast_threshold, dtype, chunk_size, n_jobs
+contrast_threshold, dtype, chunk_size, n_jobs, backend
         As in :func:`dense_sift`.
 
     Attributes
@@ -482,7 +619,7 @@ contrast_threshold, dtype, chunk_size, n_jobs
 
     def __init__(self, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
                  smoothing="auto", window_sigma=2.0, contrast_threshold=None,
-                 dtype="float32", chunk_size=_DEFAULT_CHUNK, n_jobs=None):
+                 dtype="float32", chunk_size=_DEFAULT_CHUNK, n_jobs=None, backend="auto"):
         self.step = step
         self.bin_size = bin_size
         self.n_bins_spatial = n_bins_spatial
@@ -493,12 +630,14 @@ contrast_threshold, dtype, chunk_size, n_jobs
         self.dtype = dtype
         self.chunk_size = chunk_size
         self.n_jobs = n_jobs
+        self.backend = backend
 
     def _params(self):
         return dict(step=self.step, bin_size=self.bin_size, n_bins_spatial=self.n_bins_spatial,
                     n_orientations=self.n_orientations, smoothing=self.smoothing,
                     window_sigma=self.window_sigma, contrast_threshold=self.contrast_threshold,
-                    dtype=self.dtype, chunk_size=self.chunk_size, n_jobs=self.n_jobs)
+                    dtype=self.dtype, chunk_size=self.chunk_size, n_jobs=self.n_jobs,
+                    backend=self.backend)
 
     def fit(self, X, y=None):
         """Check the parameters and record the image shape and keypoint grid.
@@ -517,6 +656,7 @@ contrast_threshold, dtype, chunk_size, n_jobs
             self.step, self.bin_size, self.n_bins_spatial, self.n_orientations,
             self.smoothing, self.window_sigma, self.contrast_threshold, self.dtype)
         check_positive_int(self.chunk_size, "chunk_size")
+        _check_backend(self.backend)
         faces = _as_face_stack(X, name="X")
         self.image_shape_ = tuple(int(s) for s in faces.shape[1:])
         self.positions_ = dense_sift_positions(self.image_shape_, step=step, bin_size=sizes,
