@@ -183,11 +183,11 @@ if HAVE_NUMBA:
 
         ``kernel(pooled, n_rows, n_cols, key_stride, bin_stride, weights, out)``:
         ``pooled`` is ``(n, R, C, n_o)``, the bins of keypoint ``(a, b)`` sit at
-        pooled rows ``a * key_stride + rb * bin_stride`` and columns
-        ``b * key_stride + cb * bin_stride``; ``out[(i * n_rows + a) * n_cols
-        + b, (rb * nb + cb) * n_o + o]`` receives ``weights[rb, cb] *
-        pooled[i, row, col, o]``. The geometry is a compile-time constant so
-        the inner loops unroll.
+        pooled rows ``a * key_stride + rb * bin_stride`` and columns ``b *
+        key_stride + cb * bin_stride``; ``out[(i * n_rows + a) * n_cols + b,
+        (rb * nb + cb) * n_o + o]`` receives ``weights[rb, cb] * pooled[i, row,
+        col, o]``. The geometry is a compile-time constant so the inner loops
+        unroll.
         """
         nb, no = int(n_bins_spatial), int(n_orientations)
 

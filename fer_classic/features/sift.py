@@ -36,6 +36,9 @@ from ..utils.validation import check_faces, check_positive_int
 __all__ = ["dense_sift", "dense_sift_positions", "sample_descriptors", "DenseSIFT"]
 
 _DEFAULT_CHUNK = 64
+#: faces per gather + normalisation pass of the Numba backend (8 x 289 x 128 float32
+#: descriptors, 1.2 MB, stay in L2 cache; 4.6 MB for 32 faces do not)
+_DESCRIBE_SLICE = 8
 
 
 def _check_bin_sizes(bin_size):
@@ -224,7 +227,7 @@ def _orientation_maps(images, n_orientations, backend):
         gy = np.gradient(images, axis=1)
         np.negative(gy, out=gy)
     # OpenCV's vectorised magnitude and atan2: within 0.01 degree of np.arctan2
-    # (measured on random gradients), about 5x faster than hypot + arctan2
+    # (measured on random gradients), in one pass instead of hypot + arctan2
     mag, t = cv2.cartToPolar(gx.reshape(n * h, w), gy.reshape(n * h, w))
     del gx, gy
     mag = mag.reshape(n, h, w)
@@ -261,9 +264,9 @@ def _pool(maps, row_centres, col_centres, bin_size, backend):
         _kernels.pool_kernel(w * no)(maps.reshape(n, h, w * no), qr, *_bands(qr), rows)
         pooled = np.empty((n * len(qr), len(qc), no), dtype=np.float32)
         _kernels.pool_kernel(no)(rows.reshape(n * len(qr), w, no), qc, *_bands(qc), pooled)
-    else:
-        pooled = np.matmul(qr, maps.reshape(n, h, w * no))  # (n, R, w * no)
-        pooled = np.matmul(qc, pooled.reshape(-1, w, no))  # (n * R, C, no)
+        return pooled.reshape(n, len(qr), len(qc), no)
+    pooled = np.matmul(qr, maps.reshape(n, h, w * no))  # (n, R, w * no)
+    pooled = np.matmul(qc, pooled.reshape(-1, w, no))  # (n * R, C, no)
     return pooled.reshape(n, len(qr), len(qc), no)
 
 
@@ -301,11 +304,19 @@ def _describe_scale(maps, step, bin_size, n_bins_spatial, window_sigma, contrast
     k, d = len(rows) * len(cols), nb * nb * no
     scale = 512.0 if dtype == np.uint8 else 1.0
     if backend == "numba":
-        desc = np.empty((n * k, d), dtype=np.float32)
-        _kernels.gather_kernel(nb, no)(pooled, len(rows), len(cols), key_stride, bin_stride,
-                                       weights, desc)
-        out = _normalise_numba(desc, contrast_threshold, scale, dtype)
-        return out.reshape(n, k, d)
+        # a few faces at a time, so that the float32 descriptors stay in cache
+        # between the gather and the normalisation passes
+        gather = _kernels.gather_kernel(nb, no)
+        out = np.empty((n, k, d), dtype=dtype)
+        step_faces = _DESCRIBE_SLICE
+        desc = np.empty((min(n, step_faces) * k, d), dtype=np.float32)
+        for start in range(0, n, step_faces):
+            part = pooled[start:start + step_faces]
+            buf = desc[:len(part) * k]
+            gather(part, len(rows), len(cols), key_stride, bin_stride, weights, buf)
+            out[start:start + len(part)] = _normalise_numba(
+                buf, contrast_threshold, scale, dtype).reshape(len(part), k, d)
+        return out
     a = np.arange(len(rows))[:, None] * key_stride + np.arange(nb)[None, :] * bin_stride
     c = np.arange(len(cols))[:, None] * key_stride + np.arange(nb)[None, :] * bin_stride
     # (R, C, rb, cb) -> flat index of the pooled bin
