@@ -29,6 +29,7 @@ function); add a new extractor to both.
 """
 
 import argparse
+import functools
 import glob
 import json
 import os
@@ -291,15 +292,14 @@ def main(argv=None):
     print(f"{n} faces from {source}", file=sys.stderr)
 
     # 1. Per-face speed: every implementation on the same subset, best of
-    #    --repeat runs (short runs, so a busy machine hurts them all alike).
-    rows, ours_sub = [], {}
+    #    --repeat rounds. Each round times every implementation once, so that a
+    #    busy spell of the (shared) machine slows them all, not just one.
+    runs = []  # (row, function of no arguments)
     for key, (label, func) in OURS.items():
-        func(sub[:64], 1)  # warm caches (geometry tables, imports)
+        func(sub[:64], 1)  # warm caches (geometry tables, imports, compiled kernels)
         for jobs in (1, args.n_jobs):
-            wall, cpu, _ = best_time(lambda: func(sub, jobs), args.repeat)
-            ours_sub[key, jobs] = (wall, cpu)
-            rows.append(dict(feature=key, impl=label, threads=jobs, wall=wall, cpu=cpu))
-            print(f"{label} x{jobs}: {wall / len(sub) * 1e3:.4f} ms/face", file=sys.stderr)
+            runs.append((dict(feature=key, impl=label, threads=jobs),
+                         functools.partial(func, sub, jobs)))
     for key, label, func, comparable, threaded in COMPARISONS:
         func(sub[:10])  # warm up imports
         diff = "n/a (different algorithm)" if key == "HOG" else "n/a (codes, not histograms)"
@@ -310,14 +310,27 @@ def main(argv=None):
             d = np.abs(OURS[key][1](sample, 1) - func(sample)).max()
             diff = f"{d:.1e} (first {len(sample)} faces)"
         for jobs in (1, args.n_jobs) if threaded else (1,):
-            before = opencv_threads(jobs)
+            runs.append((dict(feature=key, impl=label, threads=jobs, diff=diff, ref=True,
+                              threaded=threaded, cv_threads=jobs if threaded else None),
+                         functools.partial(func, sub)))
+    timings = [[] for _ in runs]
+    for round_ in range(args.repeat):
+        for (row, run), times in zip(runs, timings):
+            before = opencv_threads(row["cv_threads"]) if row.get("cv_threads") else None
             try:
-                wall, cpu, _ = best_time(lambda: func(sub), args.repeat)
+                times.append(best_time(run, 1)[:2])
             finally:
-                opencv_threads(before)
-            rows.append(dict(feature=key, impl=label, threads=jobs, wall=wall, cpu=cpu,
-                             diff=diff, ref=True, threaded=threaded))
-            print(f"{label} x{jobs}: {wall / len(sub) * 1e3:.4f} ms/face", file=sys.stderr)
+                if before is not None:
+                    opencv_threads(before)
+        print(f"round {round_ + 1} of {args.repeat} done", file=sys.stderr)
+    rows, ours_sub = [], {}
+    for (row, _), times in zip(runs, timings):
+        wall, cpu = min(times)
+        rows.append(dict(row, wall=wall, cpu=cpu))
+        if not row.get("ref"):
+            ours_sub[row["feature"], row["threads"]] = (wall, cpu)
+        print(f"{row['impl']} x{row['threads']}: {wall / len(sub) * 1e3:.4f} ms/face",
+              file=sys.stderr)
 
     # 2. All faces, fer_classic only: measured totals and peak memory.
     full = {}
@@ -341,7 +354,9 @@ def main(argv=None):
         "",
         f"## Speed per face (the first {m} faces, every implementation)",
         "",
-        f"Best of {args.repeat} runs over the same {m} faces; references go one face at "
+        f"Best of {args.repeat} rounds over the same {m} faces, each round timing every "
+        "implementation once (a busy spell of the shared machine then slows all of them); "
+        "references go one face at "
         "a time, as their API does. Wall clock, and the CPU time of the same run. "
         "Threads: fer_classic's `n_jobs`; for OpenCV, `cv2.setNumThreads` (its own thread "
         "pool; OpenCV's default uses every core). Speed-up: reference time / fer_classic "

@@ -7,12 +7,11 @@ from scipy import ndimage, sparse
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_estimator
 
-from fer_classic.features import _sift_kernels
 from fer_classic.features import sift as sift_module
 from fer_classic.features.sift import DenseSIFT, dense_sift, dense_sift_positions
 from face_estimator_checks import expected_failures
 
-needs_numba = pytest.mark.skipif(not _sift_kernels.HAVE_NUMBA, reason="numba is not installed")
+needs_numba = pytest.mark.skipif(not sift_module._have_numba(), reason="numba is not installed")
 BACKENDS = ["numpy", pytest.param("numba", marks=needs_numba)]
 
 # Matched descriptors of dense_sift(..., smoothing=1.52) and cv2.SIFT.compute
@@ -198,6 +197,15 @@ def test_matches_opencv_sift_on_the_same_keypoints(bin_size, backend):
 
 
 # ----------------------------------------------------------------- backends
+def test_importing_fer_classic_does_not_import_numba():
+    import subprocess
+    import sys
+
+    code = "import sys, fer_classic, fer_classic.features; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 @needs_numba
 @pytest.mark.parametrize("kwargs", [
     {},
@@ -218,7 +226,7 @@ def test_numba_and_numpy_backends_agree(kwargs):
 
 
 def test_numba_backend_without_numba_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(_sift_kernels, "HAVE_NUMBA", False)
+    monkeypatch.setattr(sift_module, "_have_numba", lambda: False)
     with pytest.raises(ValueError, match="numba package"):
         dense_sift(_faces(1), backend="numba")
     with pytest.raises(ValueError, match="numba package"):

@@ -11,207 +11,200 @@ fallback when Numba is not installed.
 
 All kernels release the GIL (``nogil``), so :func:`~fer_classic.utils.parallel.map_chunks`
 threads run them in parallel. Kernels whose loop bounds should be constants
-(descriptor geometry) are built per geometry by a cached factory.
+(descriptor geometry) are built per geometry by a cached factory. This module
+imports Numba; :mod:`.sift` imports it only when the Numba backend runs.
 """
 
 import functools
 
-try:
-    import numba
-except ImportError:  # pragma: no cover - exercised by the NumPy fallback
-    numba = None
-
+import numba
 import numpy as np
 
-__all__ = ["HAVE_NUMBA"]
+# fastmath lets the compiler reorder the float32 sums (SIMD reductions);
+# error_model="numpy" drops the division-by-zero checks of Python semantics.
+_jit = functools.partial(numba.njit, nogil=True, cache=True, fastmath=True,
+                         error_model="numpy")
 
-HAVE_NUMBA = numba is not None
 
-if HAVE_NUMBA:
-    # fastmath lets the compiler reorder the float32 sums (SIMD reductions);
-    # error_model="numpy" drops the division-by-zero checks of Python semantics.
-    _jit = functools.partial(numba.njit, nogil=True, cache=True, fastmath=True,
-                             error_model="numpy")
+# No fastmath here: every pixel must be the same sum in the same order, so
+# that a flat region stays exactly flat (its gradient is 0, not noise).
+@numba.njit(nogil=True, cache=True)
+def blur(images, kernel, out):
+    """Separable convolution of ``(n, h, w)`` images with ``kernel`` on both axes.
 
-    # No fastmath here: every pixel must be the same sum in the same order, so
-    # that a flat region stays exactly flat (its gradient is 0, not noise).
-    @numba.njit(nogil=True, cache=True)
-    def blur(images, kernel, out):
-        """Separable convolution of ``(n, h, w)`` images with ``kernel`` on both axes.
-
-        Borders mirror without repeating the edge pixel (``ndimage``'s
-        ``'mirror'``, OpenCV's ``BORDER_REFLECT_101``); the kernel radius must
-        be below both sides.
-        """
-        n, h, w = images.shape
-        radius = len(kernel) // 2
-        padded = np.empty(w + 2 * radius, dtype=np.float32)
-        rows = np.empty((h, w), dtype=np.float32)
-        for i in range(n):
-            for y in range(h):
+    Borders mirror without repeating the edge pixel (``ndimage``'s
+    ``'mirror'``, OpenCV's ``BORDER_REFLECT_101``); the kernel radius must
+    be below both sides.
+    """
+    n, h, w = images.shape
+    radius = len(kernel) // 2
+    padded = np.empty(w + 2 * radius, dtype=np.float32)
+    rows = np.empty((h, w), dtype=np.float32)
+    for i in range(n):
+        for y in range(h):
+            for x in range(w):
+                padded[radius + x] = images[i, y, x]
+            for j in range(radius):
+                padded[radius - 1 - j] = images[i, y, j + 1]
+                padded[radius + w + j] = images[i, y, w - 2 - j]
+            for x in range(w):
+                rows[y, x] = 0.0
+            for k in range(len(kernel)):
+                wk = kernel[k]
                 for x in range(w):
-                    padded[radius + x] = images[i, y, x]
-                for j in range(radius):
-                    padded[radius - 1 - j] = images[i, y, j + 1]
-                    padded[radius + w + j] = images[i, y, w - 2 - j]
+                    rows[y, x] += wk * padded[x + k]
+        for y in range(h):
+            for x in range(w):
+                out[i, y, x] = 0.0
+            for k in range(len(kernel)):
+                yy = y + k - radius
+                if yy < 0:
+                    yy = -yy
+                elif yy >= h:
+                    yy = 2 * (h - 1) - yy
+                wk = kernel[k]
                 for x in range(w):
-                    rows[y, x] = 0.0
-                for k in range(len(kernel)):
-                    wk = kernel[k]
-                    for x in range(w):
-                        rows[y, x] += wk * padded[x + k]
-            for y in range(h):
-                for x in range(w):
-                    out[i, y, x] = 0.0
-                for k in range(len(kernel)):
-                    yy = y + k - radius
-                    if yy < 0:
-                        yy = -yy
-                    elif yy >= h:
-                        yy = 2 * (h - 1) - yy
-                    wk = kernel[k]
-                    for x in range(w):
-                        out[i, y, x] += wk * rows[yy, x]
+                    out[i, y, x] += wk * rows[yy, x]
+
+@_jit
+def gradient(images, gx, gy):
+    """Central differences (one-sided at the border) of ``(n, h, w)`` images.
+
+    ``gx`` is ``dI/dx`` (along columns) and ``gy`` is ``-dI/dy`` (rows
+    pointing down, so that angles turn counter-clockwise as displayed):
+    the values of ``np.gradient``, with the sign of ``gy`` flipped.
+    """
+    n, h, w = images.shape
+    for i in range(n):
+        for y in range(h):
+            y0 = max(y - 1, 0)
+            y1 = min(y + 1, h - 1)
+            sy = np.float32(-1.0) / (y1 - y0)
+            for x in range(1, w - 1):
+                gx[i, y, x] = np.float32(0.5) * (images[i, y, x + 1] - images[i, y, x - 1])
+            gx[i, y, 0] = images[i, y, 1] - images[i, y, 0]
+            gx[i, y, w - 1] = images[i, y, w - 1] - images[i, y, w - 2]
+            for x in range(w):
+                gy[i, y, x] = sy * (images[i, y1, x] - images[i, y0, x])
+
+@_jit
+def orientation_scatter(mag, turns, out):
+    """Split each pixel's magnitude between its two nearest orientation bins.
+
+    ``turns`` is the gradient angle in bins, in ``[0, n_o]`` (bin ``k``
+    centred on ``k``, ``n_o`` being bin 0 again); every value of ``out``
+    ``(n, h, w, n_o)`` is written.
+    """
+    n, h, w = mag.shape
+    no = out.shape[3]
+    for i in range(n):
+        for y in range(h):
+            for x in range(w):
+                for o in range(no):
+                    out[i, y, x, o] = 0.0
+                t = turns[i, y, x]
+                o = np.int64(t)
+                hi = (t - o) * mag[i, y, x]
+                if o >= no:  # no integer modulo: it costs more than the rest
+                    o -= no
+                if o < 0 or o >= no:  # never for angles in [0, n_o]; keeps writes in bounds
+                    o = 0
+                o1 = o + 1
+                if o1 == no:
+                    o1 = 0
+                out[i, y, x, o] = mag[i, y, x] - hi
+                out[i, y, x, o1] = hi
+
+@functools.lru_cache(maxsize=None)
+def pool_kernel(width):
+    """Banded weighted sum over axis 1, for rows of ``width`` values.
+
+    ``kernel(maps, weights, start, stop, out)``: ``maps`` is ``(n, h,
+    width)``, ``out[i, r] = sum_y weights[r, y] * maps[i, y]`` over the
+    band ``[start[r], stop[r])`` (the triangular kernel of a SIFT bin has
+    ``2 * bin_size - 1`` non-zero taps out of ``h``): the banded form of
+    ``weights @ maps``. ``width`` is a compile-time constant so the inner
+    loop unrolls.
+    """
+    m = int(width)
 
     @_jit
-    def gradient(images, gx, gy):
-        """Central differences (one-sided at the border) of ``(n, h, w)`` images.
-
-        ``gx`` is ``dI/dx`` (along columns) and ``gy`` is ``-dI/dy`` (rows
-        pointing down, so that angles turn counter-clockwise as displayed):
-        the values of ``np.gradient``, with the sign of ``gy`` flipped.
-        """
-        n, h, w = images.shape
-        for i in range(n):
-            for y in range(h):
-                y0 = max(y - 1, 0)
-                y1 = min(y + 1, h - 1)
-                sy = np.float32(-1.0) / (y1 - y0)
-                for x in range(1, w - 1):
-                    gx[i, y, x] = np.float32(0.5) * (images[i, y, x + 1] - images[i, y, x - 1])
-                gx[i, y, 0] = images[i, y, 1] - images[i, y, 0]
-                gx[i, y, w - 1] = images[i, y, w - 1] - images[i, y, w - 2]
-                for x in range(w):
-                    gy[i, y, x] = sy * (images[i, y1, x] - images[i, y0, x])
-
-    @_jit
-    def orientation_scatter(mag, turns, out):
-        """Split each pixel's magnitude between its two nearest orientation bins.
-
-        ``turns`` is the gradient angle in bins, in ``[0, n_o]`` (bin ``k``
-        centred on ``k``, ``n_o`` being bin 0 again); every value of ``out``
-        ``(n, h, w, n_o)`` is written.
-        """
-        n, h, w = mag.shape
-        no = out.shape[3]
-        for i in range(n):
-            for y in range(h):
-                for x in range(w):
-                    for o in range(no):
-                        out[i, y, x, o] = 0.0
-                    t = turns[i, y, x]
-                    o = np.int64(t)
-                    hi = (t - o) * mag[i, y, x]
-                    if o >= no:  # no integer modulo: it costs more than the rest
-                        o -= no
-                    if o < 0 or o >= no:  # never for angles in [0, n_o]; keeps writes in bounds
-                        o = 0
-                    o1 = o + 1
-                    if o1 == no:
-                        o1 = 0
-                    out[i, y, x, o] = mag[i, y, x] - hi
-                    out[i, y, x, o1] = hi
-
-    @functools.lru_cache(maxsize=None)
-    def pool_kernel(width):
-        """Banded weighted sum over axis 1, for rows of ``width`` values.
-
-        ``kernel(maps, weights, start, stop, out)``: ``maps`` is ``(n, h,
-        width)``, ``out[i, r] = sum_y weights[r, y] * maps[i, y]`` over the
-        band ``[start[r], stop[r])`` (the triangular kernel of a SIFT bin has
-        ``2 * bin_size - 1`` non-zero taps out of ``h``): the banded form of
-        ``weights @ maps``. ``width`` is a compile-time constant so the inner
-        loop unrolls.
-        """
-        m = int(width)
-
-        @_jit
-        def pool(maps, weights, start, stop, out):
-            for i in range(maps.shape[0]):
-                for r in range(out.shape[1]):
+    def pool(maps, weights, start, stop, out):
+        for i in range(maps.shape[0]):
+            for r in range(out.shape[1]):
+                for j in range(m):
+                    out[i, r, j] = 0.0
+                for y in range(start[r], stop[r]):
+                    wy = weights[r, y]
                     for j in range(m):
-                        out[i, r, j] = 0.0
-                    for y in range(start[r], stop[r]):
-                        wy = weights[r, y]
-                        for j in range(m):
-                            out[i, r, j] += wy * maps[i, y, j]
+                        out[i, r, j] += wy * maps[i, y, j]
 
-        return pool
+    return pool
 
-    @_jit
-    def clamp_rows(desc, limit, sq_out):
-        """``desc[k] = min(desc[k], limit[k])`` in place; ``sq_out[k]`` = squared norm after."""
-        for k in range(desc.shape[0]):
-            lk = limit[k]
-            s = np.float32(0.0)
-            for j in range(desc.shape[1]):
-                v = min(desc[k, j], lk)
-                desc[k, j] = v
-                s += v * v
-            sq_out[k] = s
+@_jit
+def clamp_rows(desc, limit, sq_out):
+    """``desc[k] = min(desc[k], limit[k])`` in place; ``sq_out[k]`` = squared norm after."""
+    for k in range(desc.shape[0]):
+        lk = limit[k]
+        s = np.float32(0.0)
+        for j in range(desc.shape[1]):
+            v = min(desc[k, j], lk)
+            desc[k, j] = v
+            s += v * v
+        sq_out[k] = s
 
-    @_jit
-    def squared_norms(desc, sq_out):
-        """Squared L2 norm of every row of ``desc``."""
-        for k in range(desc.shape[0]):
-            s = np.float32(0.0)
-            for j in range(desc.shape[1]):
-                s += desc[k, j] * desc[k, j]
-            sq_out[k] = s
+@_jit
+def squared_norms(desc, sq_out):
+    """Squared L2 norm of every row of ``desc``."""
+    for k in range(desc.shape[0]):
+        s = np.float32(0.0)
+        for j in range(desc.shape[1]):
+            s += desc[k, j] * desc[k, j]
+        sq_out[k] = s
 
-    @_jit
-    def scale_rows_uint8(desc, factor, out):
-        """``out[k] = min(floor(desc[k] * factor[k] + 0.5), 255)`` as uint8 (values >= 0)."""
-        for k in range(desc.shape[0]):
-            fk = factor[k]
-            for j in range(desc.shape[1]):
-                out[k, j] = np.uint8(min(desc[k, j] * fk + np.float32(0.5), np.float32(255.0)))
+@_jit
+def scale_rows_uint8(desc, factor, out):
+    """``out[k] = min(floor(desc[k] * factor[k] + 0.5), 255)`` as uint8 (values >= 0)."""
+    for k in range(desc.shape[0]):
+        fk = factor[k]
+        for j in range(desc.shape[1]):
+            out[k, j] = np.uint8(min(desc[k, j] * fk + np.float32(0.5), np.float32(255.0)))
 
-    @functools.lru_cache(maxsize=None)
-    def gather_kernel(n_bins_spatial, n_orientations):
-        """Kernel gathering raw descriptors from pooled maps, for one geometry.
+@functools.lru_cache(maxsize=None)
+def gather_kernel(n_bins_spatial, n_orientations):
+    """Kernel gathering raw descriptors from pooled maps, for one geometry.
 
-        ``kernel(pooled, n_rows, n_cols, key_stride, bin_stride, weights, out)``:
-        ``pooled`` is ``(n, R, C, n_o)``, the bins of keypoint ``(a, b)`` sit at
-        pooled rows ``a * key_stride + rb * bin_stride`` and columns ``b *
-        key_stride + cb * bin_stride``; ``out[(i * n_rows + a) * n_cols + b,
-        (rb * nb + cb) * n_o + o]`` receives ``weights[rb, cb] * pooled[i, row,
-        col, o]``. The geometry is a compile-time constant so the inner loops
-        unroll.
-        """
-        nb, no = int(n_bins_spatial), int(n_orientations)
-
-        @_jit
-        def gather(pooled, n_rows, n_cols, key_stride, bin_stride, weights, out):
-            for i in range(pooled.shape[0]):
-                for a in range(n_rows):
-                    for b in range(n_cols):
-                        k = (i * n_rows + a) * n_cols + b
-                        for rb in range(nb):
-                            r = a * key_stride + rb * bin_stride
-                            for cb in range(nb):
-                                c = b * key_stride + cb * bin_stride
-                                w = weights[rb, cb]
-                                base = (rb * nb + cb) * no
-                                for o in range(no):
-                                    out[k, base + o] = w * pooled[i, r, c, o]
-
-        return gather
+    ``kernel(pooled, n_rows, n_cols, key_stride, bin_stride, weights, out)``:
+    ``pooled`` is ``(n, R, C, n_o)``, the bins of keypoint ``(a, b)`` sit at
+    pooled rows ``a * key_stride + rb * bin_stride`` and columns ``b *
+    key_stride + cb * bin_stride``; ``out[(i * n_rows + a) * n_cols + b,
+    (rb * nb + cb) * n_o + o]`` receives ``weights[rb, cb] * pooled[i, row,
+    col, o]``. The geometry is a compile-time constant so the inner loops
+    unroll.
+    """
+    nb, no = int(n_bins_spatial), int(n_orientations)
 
     @_jit
-    def scale_rows(desc, factor):
-        """``desc[k] *= factor[k]`` in place."""
-        for k in range(desc.shape[0]):
-            fk = factor[k]
-            for j in range(desc.shape[1]):
-                desc[k, j] *= fk
+    def gather(pooled, n_rows, n_cols, key_stride, bin_stride, weights, out):
+        for i in range(pooled.shape[0]):
+            for a in range(n_rows):
+                for b in range(n_cols):
+                    k = (i * n_rows + a) * n_cols + b
+                    for rb in range(nb):
+                        r = a * key_stride + rb * bin_stride
+                        for cb in range(nb):
+                            c = b * key_stride + cb * bin_stride
+                            w = weights[rb, cb]
+                            base = (rb * nb + cb) * no
+                            for o in range(no):
+                                out[k, base + o] = w * pooled[i, r, c, o]
+
+    return gather
+
+@_jit
+def scale_rows(desc, factor):
+    """``desc[k] *= factor[k]`` in place."""
+    for k in range(desc.shape[0]):
+        fk = factor[k]
+        for j in range(desc.shape[1]):
+            desc[k, j] *= fk

@@ -18,6 +18,8 @@ when Numba is missing.
 """
 
 import functools
+import importlib
+import importlib.util
 import math
 import numbers
 
@@ -29,7 +31,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _sift_kernels as _kernels
 from ..utils.parallel import map_chunks
 from ..utils.validation import check_faces, check_positive_int
 
@@ -56,12 +57,22 @@ def _check_bin_sizes(bin_size):
     return tuple(check_positive_int(b, "bin_size") for b in sizes)
 
 
+def _have_numba():
+    """Whether Numba is installed (without importing it)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def _kernels():
+    """The compiled kernels; imported on first use so that ``import fer_classic`` stays light."""
+    return importlib.import_module("._sift_kernels", __package__)
+
+
 def _check_backend(backend):
     """``'numba'`` or ``'numpy'`` for a ``backend`` parameter (``'auto'`` picks numba if installed)."""
     if backend == "auto":
-        return "numba" if _kernels.HAVE_NUMBA else "numpy"
+        return "numba" if _have_numba() else "numpy"
     if backend == "numba":
-        if not _kernels.HAVE_NUMBA:
+        if not _have_numba():
             raise ValueError("backend='numba' needs the numba package, which is not installed "
                              "(pip install numba); use backend='auto' or 'numpy'.")
         return backend
@@ -190,7 +201,7 @@ def _blur(images, sigma, backend):
         return ndimage.gaussian_filter(images, sigma=(0, sigma, sigma), mode="mirror")
     if backend == "numba":
         out = np.empty_like(images)
-        _kernels.blur(images, kernel, out)
+        _kernels().blur(images, kernel, out)
         return out
     one = np.ones((1, 1), dtype=np.float32)
     out = cv2.sepFilter2D(images.reshape(n * h, w), -1, kernel, one,
@@ -221,7 +232,7 @@ def _orientation_maps(images, n_orientations, backend):
     if backend == "numba":
         gx = np.empty_like(images)
         gy = np.empty_like(images)
-        _kernels.gradient(images, gx, gy)
+        _kernels().gradient(images, gx, gy)
     else:
         gx = np.gradient(images, axis=2)
         gy = np.gradient(images, axis=1)
@@ -235,7 +246,7 @@ def _orientation_maps(images, n_orientations, backend):
     t *= np.float32(n_orientations / (2.0 * np.pi))  # in [0, n_o]
     if backend == "numba":
         out = np.empty((n, h, w, n_orientations), dtype=np.float32)
-        _kernels.orientation_scatter(mag, t, out)
+        _kernels().orientation_scatter(mag, t, out)
         return out
     out = np.zeros((n, h, w, n_orientations), dtype=np.float32)
     o = t.astype(np.int32)  # floor
@@ -261,9 +272,9 @@ def _pool(maps, row_centres, col_centres, bin_size, backend):
     qc = _pooling_weights(w, col_centres, bin_size)
     if backend == "numba":
         rows = np.empty((n, len(qr), w * no), dtype=np.float32)
-        _kernels.pool_kernel(w * no)(maps.reshape(n, h, w * no), qr, *_bands(qr), rows)
+        _kernels().pool_kernel(w * no)(maps.reshape(n, h, w * no), qr, *_bands(qr), rows)
         pooled = np.empty((n * len(qr), len(qc), no), dtype=np.float32)
-        _kernels.pool_kernel(no)(rows.reshape(n * len(qr), w, no), qc, *_bands(qc), pooled)
+        _kernels().pool_kernel(no)(rows.reshape(n * len(qr), w, no), qc, *_bands(qc), pooled)
         return pooled.reshape(n, len(qr), len(qc), no)
     pooled = np.matmul(qr, maps.reshape(n, h, w * no))  # (n, R, w * no)
     pooled = np.matmul(qc, pooled.reshape(-1, w, no))  # (n * R, C, no)
@@ -306,7 +317,7 @@ def _describe_scale(maps, step, bin_size, n_bins_spatial, window_sigma, contrast
     if backend == "numba":
         # a few faces at a time, so that the float32 descriptors stay in cache
         # between the gather and the normalisation passes
-        gather = _kernels.gather_kernel(nb, no)
+        gather = _kernels().gather_kernel(nb, no)
         out = np.empty((n, k, d), dtype=dtype)
         step_faces = _DESCRIBE_SLICE
         desc = np.empty((min(n, step_faces) * k, d), dtype=np.float32)
@@ -357,15 +368,15 @@ def _factors(norm, norm2, contrast_threshold, scale):
 def _normalise_numba(desc, contrast_threshold, scale, dtype):
     """:func:`_normalise` (and the uint8 rounding) of ``(m, d)`` descriptors with the kernels."""
     sq = np.empty(len(desc), dtype=np.float32)
-    _kernels.squared_norms(desc, sq)
+    _kernels().squared_norms(desc, sq)
     norm = np.sqrt(sq)
-    _kernels.clamp_rows(desc, np.float32(0.2) * norm, sq)
+    _kernels().clamp_rows(desc, np.float32(0.2) * norm, sq)
     factor = _factors(norm, np.sqrt(sq), contrast_threshold, scale)
     if dtype == np.uint8:
         out = np.empty(desc.shape, dtype=np.uint8)
-        _kernels.scale_rows_uint8(desc, factor, out)
+        _kernels().scale_rows_uint8(desc, factor, out)
         return out
-    _kernels.scale_rows(desc, factor)
+    _kernels().scale_rows(desc, factor)
     return desc
 
 
