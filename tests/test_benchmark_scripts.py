@@ -41,3 +41,23 @@ def test_bench_local_global_writes_the_weight_table(small_fisher_pipeline, tmp_p
     assert text.count("(best PublicTest)") == 1
     assert "Command: `python benchmarks/bench_local_global.py" in text
     sys.modules.pop("bench_local_global", None)
+
+
+def test_bench_bovw_vocabulary_writes_a_row_per_classifier(tmp_path, monkeypatch):
+    monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path / "cache"))
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_bovw_vocabulary
+
+    monkeypatch.setattr(bench_bovw_vocabulary, "load_fer2013",
+                        lambda path: make_synthetic_faces(n_per_class=8, random_state=0))
+    out = tmp_path / "bovw_vocabulary.md"
+    bench_bovw_vocabulary.main(["--data", "unused", "--out", str(out), "--words", "16", "24",
+                                "--k", "10", "--weights", "0.5", "--n-jobs", "1"])
+    rows = [line for line in out.read_text().splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| words")
+    body = rows[1:]
+    assert len(body) == 2 * 4  # per vocabulary: global, local x 2, one weight
+    assert [r.split(" | ")[0] for r in body] == ["| 16"] * 4 + ["| 24"] * 4
+    assert sum("**" in r for r in body) == 2  # one best row per vocabulary
+    accs = [float(r.split(" | ")[2].strip("*")) for r in body]
+    assert all(0.0 <= a <= 100.0 for a in accs)
