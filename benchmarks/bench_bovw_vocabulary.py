@@ -1,8 +1,8 @@
 """The paper's bag of visual words with larger vocabularies, mirror images and a global SVM.
 
 ``sift-bovw-local`` (the method of Ionescu, Popescu & Grozea 2013) scores
-59.82 % PrivateTest in ``benchmarks/results/full`` with a 1,000-word codebook;
-the paper reports 67.484 %. This script measures, side by side and on the
+about 60 % PrivateTest in ``benchmarks/results/full`` with a 1,000-word
+codebook; the paper reports 67.484 %. This script measures, side by side and on the
 same features, what the details the paper leaves open are worth:
 
 - the vocabulary size (``--words``);

@@ -41,13 +41,23 @@ def main(argv=None):
     code = subprocess.call(cmd)
     wall = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    table = (out / "results.md").read_text() if (out / "results.md").exists() else "(none)"
-    # every invocation into this folder is kept: a --resume run adds to the record
+    # a --resume run adds to the record of the runs it resumes; any other run
+    # starts a new record (the bench recomputed everything it reports)
     history_file = out / "invocations.json"
-    history = json.loads(history_file.read_text()) if history_file.exists() else []
+    history = []
+    if "--resume" in rest and history_file.exists():
+        history = json.loads(history_file.read_text())
     history.append({"command": shown, "started": started, "exit_code": code,
                     "wall_s": round(wall, 1), "peak_mb": round(peak_mb)})
     history_file.write_text(json.dumps(history, indent=2) + "\n")
+    text = write_record(out, name, history)
+    print(text)
+    return code
+
+
+def write_record(out, name, history):
+    """Write ``out/RUN.md`` for the bench invocations in ``history``; return its text."""
+    table = (out / "results.md").read_text() if (out / "results.md").exists() else "(none)"
     lines = [f"# Bench run `{name}`", ""]
     for h in history:
         lines += [
@@ -64,8 +74,7 @@ def main(argv=None):
     lines += [f"- machine: {machine_description()}", "", "## Results", "", table]
     text = "\n".join(lines)
     (out / "RUN.md").write_text(text)
-    print(text)
-    return code
+    return text
 
 
 if __name__ == "__main__":
