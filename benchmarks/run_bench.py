@@ -23,6 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_description  # noqa: E402
 
+RESULTS = Path(__file__).resolve().parent / "results"
+
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -32,7 +34,7 @@ def main(argv=None):
     name, rest = argv[0], argv[1:]
     if rest[:1] == ["--"]:
         rest = rest[1:]
-    out = Path(__file__).resolve().parent / "results" / name
+    out = RESULTS / name
     cmd = [sys.executable, "-m", "fer_classic.bench", *rest, "--out", str(out)]
     shown = "python -m fer_classic.bench " + " ".join(shlex.quote(a) for a in rest) \
         + f" --out benchmarks/results/{name}"

@@ -61,3 +61,30 @@ def test_bench_bovw_vocabulary_writes_a_row_per_classifier(tmp_path, monkeypatch
     assert sum("**" in r for r in body) == 2  # one best row per vocabulary
     accs = [float(r.split(" | ")[2].strip("*")) for r in body]
     assert all(0.0 <= a <= 100.0 for a in accs)
+
+
+def test_run_bench_starts_a_new_record_unless_the_bench_resumes(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import run_bench
+
+    monkeypatch.setattr(run_bench, "RESULTS", tmp_path)
+
+    def fake_bench(cmd):  # what the bench leaves in --out
+        out = Path(cmd[cmd.index("--out") + 1])
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.md").write_text("| table |\n")
+        return 0
+
+    monkeypatch.setattr(run_bench.subprocess, "call", fake_bench)
+
+    def commands():
+        return [line for line in (tmp_path / "rec" / "RUN.md").read_text().splitlines()
+                if line.startswith("- command:")]
+
+    assert run_bench.main(["rec", "--", "--data", "x"]) == 0
+    assert run_bench.main(["rec", "--", "--data", "x"]) == 0
+    assert len(commands()) == 1  # a fresh run replaces the record
+    assert run_bench.main(["rec", "--", "--data", "x", "--resume"]) == 0
+    text = (tmp_path / "rec" / "RUN.md").read_text()
+    assert len(commands()) == 2 and "total wall time of these 2 invocations" in text
+    assert "| table |" in text
