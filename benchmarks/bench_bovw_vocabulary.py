@@ -28,6 +28,7 @@ Usage::
 """
 
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -45,8 +46,6 @@ from fer_classic.features import BagOfVisualWords, DenseSIFT  # noqa: E402
 from fer_classic.models import KernelSVC, LinearSVM, LocalLearningClassifier  # noqa: E402
 from fer_classic.utils.progress import log, show_progress  # noqa: E402
 
-COMMAND = ("python benchmarks/bench_bovw_vocabulary.py --data ../shared/fer2013 "
-           "--out benchmarks/results/bovw_vocabulary.md")
 TESTS = ("PublicTest", "PrivateTest")
 
 
@@ -100,6 +99,9 @@ def main(argv=None):
     p.add_argument("--n-jobs", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = " ".join(["python benchmarks/bench_bovw_vocabulary.py"]
+                       + [shlex.quote(a) for a in argv])
 
     t_start = time.perf_counter()
     data = load_fer2013(args.data)
@@ -125,7 +127,7 @@ def main(argv=None):
         "faces and their mirror images; dense SIFT step 2, 4-pixel bins, presence vectors on a "
         "1+2x2+4x4 pyramid, L2 per level.",
         f"Wall time {wall:.0f} s. Machine: {machine_description()}",
-        f"Command: `{COMMAND}`",
+        f"Command: `{command}`",
         ""])
     print(text)
     if args.out:
