@@ -6,21 +6,21 @@ Usage::
                                         [--n-jobs J] [--repeat R] [--out FILE]
 
 In one run, on the same faces: fer_classic HOG against scikit-image ``hog``
-and OpenCV ``HOGDescriptor`` (48x48 window, 16x16 blocks, 8-pixel stride,
-8x8 cells, 9 bins: the same geometry), and fer_classic LBP (codes + 6x6
-cell histograms) against scikit-image ``local_binary_pattern`` followed by
+and OpenCV ``HOGDescriptor`` (48x48 window, 16x16 blocks, 8-pixel stride, 8x8
+cells, 9 bins: the same geometry), and fer_classic LBP (codes + 6x6 cell
+histograms) against scikit-image ``local_binary_pattern`` followed by
 ``np.histogram`` per cell, and fer_classic dense SIFT (step 2, 4-pixel bins)
-against OpenCV ``SIFT.compute`` on the same keypoints. Per-face speed: every implementation runs on the
-same first ``--ref-n`` faces (fer_classic with 1 and ``--n-jobs`` threads;
-OpenCV, which has its own thread pool, also with ``cv2.setNumThreads(1)`` and
-with ``--n-jobs`` threads), best of ``--repeat`` runs, totals extrapolated.
-Each reference is compared with fer_classic on as many threads; the
-single-threaded scikit-image references with both. Dense SIFT also runs with
-``backend="numpy"`` (no Numba kernels), to show what the compiled kernels buy. Then fer_classic runs on all
-faces, and the peak memory of each such run is measured in a fresh
-subprocess (``VmHWM``). Differences to the scikit-image output are measured
-on the first ``--check-n`` faces. The markdown tables go to stdout and to
-``--out``.
+against OpenCV ``SIFT.compute`` on the same keypoints. Per-face speed: every
+implementation runs on the same first ``--ref-n`` faces (fer_classic with 1
+and ``--n-jobs`` threads; OpenCV, which has its own thread pool, with
+``cv2.setNumThreads(1)`` and with ``--n-jobs`` threads), best of ``--repeat``
+rounds, totals extrapolated. Each reference is compared with fer_classic on as
+many threads; the single-threaded scikit-image references with both. Dense
+SIFT also runs with ``backend="numpy"`` (no Numba kernels), to show what the
+compiled kernels buy. Then fer_classic runs on all faces, and the peak memory
+of each such run is measured in a fresh subprocess (``VmHWM``). Differences to
+the scikit-image output are measured on the first ``--check-n`` faces. The
+markdown tables go to stdout and to ``--out``.
 
 Each comparison is one entry of ``COMPARISONS``: ``(feature, reference
 label, reference function, comparable, threaded)``, the fer_classic side
@@ -378,7 +378,8 @@ def main(argv=None):
             else:
                 w1 = ours_sub[r["feature"], 1][0]
                 wj = ours_sub[r["feature"], args.n_jobs][0]
-                speed = f"{r['wall'] / w1:.1f}x / {r['wall'] / wj:.1f}x (1 / {args.n_jobs} threads)"
+                speed = (f"{r['wall'] / w1:.1f}x / {r['wall'] / wj:.1f}x "
+                         f"(1 / {args.n_jobs} threads)")
             speed_cpu = f"{r['cpu'] / ours_sub[r['feature'], t][1]:.1f}x"
         lines.append(
             f"| {r['feature']} | {r['impl']} | {r['threads']} | {r['wall'] / m * 1e3:.4f} | "

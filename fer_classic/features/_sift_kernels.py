@@ -1,18 +1,20 @@
 """Compiled (Numba) inner loops of dense SIFT.
 
-:mod:`fer_classic.features.sift` computes dense SIFT in stages: blur and
-gradient (NumPy), orientation maps, spatial pooling, then one gather and
-normalisation per keypoint. The last three stages are loops that NumPy can
-only express as fancy indexing or broadcasts with 8-element inner loops; here
-they are plain loops compiled by Numba, each simple enough for the compiler to
-vectorise. ``benchmarks/bench_features.py`` times this path against the
-NumPy-only one (``backend="numpy"``), which stays the reference and the
-fallback when Numba is not installed.
+:mod:`fer_classic.features.sift` computes dense SIFT in stages: blur,
+gradient, magnitude and angle (OpenCV's ``cartToPolar``), orientation maps,
+spatial pooling, then one gather and normalisation per keypoint. Here every
+stage but the angle is a plain loop compiled by Numba, each simple enough for
+the compiler to vectorise; NumPy can express the last three only as fancy
+indexing or broadcasts with 8-element inner loops.
+``benchmarks/bench_features.py`` times this path against the NumPy-only one
+(``backend="numpy"``), which stays the reference and the fallback when Numba
+is not installed.
 
-All kernels release the GIL (``nogil``), so :func:`~fer_classic.utils.parallel.map_chunks`
-threads run them in parallel. Kernels whose loop bounds should be constants
-(descriptor geometry) are built per geometry by a cached factory. This module
-imports Numba; :mod:`.sift` imports it only when the Numba backend runs.
+All kernels release the GIL (``nogil``), so the threads of
+:func:`~fer_classic.utils.parallel.map_chunks` run them in parallel. Kernels
+whose loop bounds should be constants (descriptor geometry) are built per
+geometry by a cached factory. This module imports Numba; :mod:`.sift`
+imports it only when the Numba backend runs.
 """
 
 import functools
@@ -66,6 +68,7 @@ def blur(images, kernel, out):
                 for x in range(w):
                     out[i, y, x] += wk * rows[yy, x]
 
+
 @_jit
 def gradient(images, gx, gy):
     """Central differences (one-sided at the border) of ``(n, h, w)`` images.
@@ -86,6 +89,7 @@ def gradient(images, gx, gy):
             gx[i, y, w - 1] = images[i, y, w - 1] - images[i, y, w - 2]
             for x in range(w):
                 gy[i, y, x] = sy * (images[i, y1, x] - images[i, y0, x])
+
 
 @_jit
 def orientation_scatter(mag, turns, out):
@@ -115,6 +119,7 @@ def orientation_scatter(mag, turns, out):
                 out[i, y, x, o] = mag[i, y, x] - hi
                 out[i, y, x, o1] = hi
 
+
 @functools.lru_cache(maxsize=None)
 def pool_kernel(width):
     """Banded weighted sum over axis 1, for rows of ``width`` values.
@@ -141,34 +146,6 @@ def pool_kernel(width):
 
     return pool
 
-@_jit
-def clamp_rows(desc, limit, sq_out):
-    """``desc[k] = min(desc[k], limit[k])`` in place; ``sq_out[k]`` = squared norm after."""
-    for k in range(desc.shape[0]):
-        lk = limit[k]
-        s = np.float32(0.0)
-        for j in range(desc.shape[1]):
-            v = min(desc[k, j], lk)
-            desc[k, j] = v
-            s += v * v
-        sq_out[k] = s
-
-@_jit
-def squared_norms(desc, sq_out):
-    """Squared L2 norm of every row of ``desc``."""
-    for k in range(desc.shape[0]):
-        s = np.float32(0.0)
-        for j in range(desc.shape[1]):
-            s += desc[k, j] * desc[k, j]
-        sq_out[k] = s
-
-@_jit
-def scale_rows_uint8(desc, factor, out):
-    """``out[k] = min(floor(desc[k] * factor[k] + 0.5), 255)`` as uint8 (values >= 0)."""
-    for k in range(desc.shape[0]):
-        fk = factor[k]
-        for j in range(desc.shape[1]):
-            out[k, j] = np.uint8(min(desc[k, j] * fk + np.float32(0.5), np.float32(255.0)))
 
 @functools.lru_cache(maxsize=None)
 def gather_kernel(n_bins_spatial, n_orientations):
@@ -201,6 +178,30 @@ def gather_kernel(n_bins_spatial, n_orientations):
 
     return gather
 
+
+@_jit
+def squared_norms(desc, sq_out):
+    """Squared L2 norm of every row of ``desc``."""
+    for k in range(desc.shape[0]):
+        s = np.float32(0.0)
+        for j in range(desc.shape[1]):
+            s += desc[k, j] * desc[k, j]
+        sq_out[k] = s
+
+
+@_jit
+def clamp_rows(desc, limit, sq_out):
+    """``desc[k] = min(desc[k], limit[k])`` in place; ``sq_out[k]`` = squared norm after."""
+    for k in range(desc.shape[0]):
+        lk = limit[k]
+        s = np.float32(0.0)
+        for j in range(desc.shape[1]):
+            v = min(desc[k, j], lk)
+            desc[k, j] = v
+            s += v * v
+        sq_out[k] = s
+
+
 @_jit
 def scale_rows(desc, factor):
     """``desc[k] *= factor[k]`` in place."""
@@ -208,3 +209,12 @@ def scale_rows(desc, factor):
         fk = factor[k]
         for j in range(desc.shape[1]):
             desc[k, j] *= fk
+
+
+@_jit
+def scale_rows_uint8(desc, factor, out):
+    """``out[k] = min(floor(desc[k] * factor[k] + 0.5), 255)`` as uint8 (values >= 0)."""
+    for k in range(desc.shape[0]):
+        fk = factor[k]
+        for j in range(desc.shape[1]):
+            out[k, j] = np.uint8(min(desc[k, j] * fk + np.float32(0.5), np.float32(255.0)))

@@ -69,7 +69,7 @@ def _kernels():
 
 
 def _check_backend(backend):
-    """``'numba'`` or ``'numpy'`` for a ``backend`` parameter (``'auto'`` picks numba if installed)."""
+    """``'numba'`` or ``'numpy'`` for ``backend`` (``'auto'``: numba if it is installed)."""
     if backend == "auto":
         return "numba" if _have_numba() else "numpy"
     if backend == "numba":
@@ -201,7 +201,7 @@ def _buffer(scratch, name, shape):
 
 
 def _pooling_weights(size, centres, bin_size):
-    """Triangular kernel (half-width ``bin_size``) of every centre, ``(n_centres, size)`` float32."""
+    """Triangular kernel (half-width ``bin_size``) of each centre, ``(n_centres, size)``."""
     x = np.arange(size, dtype=np.float64)
     weights = np.maximum(0.0, 1.0 - np.abs(x[None, :] - centres[:, None]) / bin_size)
     return weights.astype(np.float32)
@@ -254,7 +254,7 @@ def _orientation_maps(images, n_orientations, backend, scratch=None):
     shared linearly between its two nearest bins.
     """
     n, h, w = images.shape
-    if backend == "numba":
+    if backend == "numba" and min(h, w) >= 2:  # the kernel reads two pixels per axis
         gx = _buffer(scratch, "gx", images.shape)
         gy = _buffer(scratch, "gy", images.shape)
         _kernels().gradient(images, gx, gy)
