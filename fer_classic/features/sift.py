@@ -161,8 +161,7 @@ class _Scratch(threading.local):
     """Per-thread temporary arrays, reused from one chunk of faces to the next.
 
     A fresh multi-megabyte array per chunk costs page faults and page zeroing
-    in the kernel (measured: a third of the time of one dense SIFT thread, and
-    the faults of two threads serialise); reusing the buffers removes it.
+    in the operating system; reusing the buffers of a thread avoids them.
     """
 
     def get(self, name, shape, dtype=np.float32):
