@@ -203,12 +203,12 @@ def clamp_rows(desc, limit, sq_out):
 
 
 @_jit
-def scale_rows(desc, factor):
-    """``desc[k] *= factor[k]`` in place."""
+def scale_rows(desc, factor, out):
+    """``out[k] = desc[k] * factor[k]`` (``out`` may be ``desc``)."""
     for k in range(desc.shape[0]):
         fk = factor[k]
         for j in range(desc.shape[1]):
-            desc[k, j] *= fk
+            out[k, j] = desc[k, j] * fk
 
 
 @_jit

@@ -349,8 +349,8 @@ def _describe_scale(maps, step, bin_size, n_bins_spatial, window_sigma, contrast
             part = pooled[start:start + step_faces]
             buf = desc[:len(part) * k]
             gather(part, len(rows), len(cols), key_stride, bin_stride, weights, buf)
-            out[start:start + len(part)] = _normalise_numba(
-                buf, contrast_threshold, scale, dtype).reshape(len(part), k, d)
+            _normalise_numba(buf, contrast_threshold, scale,
+                             out[start:start + len(part)].reshape(-1, d))
         return out
     a = np.arange(len(rows))[:, None] * key_stride + np.arange(nb)[None, :] * bin_stride
     c = np.arange(len(cols))[:, None] * key_stride + np.arange(nb)[None, :] * bin_stride
@@ -389,19 +389,22 @@ def _factors(norm, norm2, contrast_threshold, scale):
     return np.where(norm > thr, scale / np.maximum(norm2, 1e-30), 0.0).astype(np.float32)
 
 
-def _normalise_numba(desc, contrast_threshold, scale, dtype):
-    """:func:`_normalise` (and the uint8 rounding) of ``(m, d)`` descriptors with the kernels."""
+def _normalise_numba(desc, contrast_threshold, scale, out):
+    """:func:`_normalise` of ``(m, d)`` float32 descriptors with the kernels, into ``out``.
+
+    ``out`` is ``(m, d)``, float32 or uint8 (rounded and saturated); ``desc``
+    is clobbered.
+    """
     sq = np.empty(len(desc), dtype=np.float32)
     _kernels().squared_norms(desc, sq)
     norm = np.sqrt(sq)
     _kernels().clamp_rows(desc, np.float32(0.2) * norm, sq)
     factor = _factors(norm, np.sqrt(sq), contrast_threshold, scale)
-    if dtype == np.uint8:
-        out = np.empty(desc.shape, dtype=np.uint8)
+    if out.dtype == np.uint8:
         _kernels().scale_rows_uint8(desc, factor, out)
-        return out
-    _kernels().scale_rows(desc, factor)
-    return desc
+    else:
+        _kernels().scale_rows(desc, factor, out)
+    return out
 
 
 def _dense_sift_chunk(images, sizes, step, n_bins_spatial, n_orientations, smoothing,
