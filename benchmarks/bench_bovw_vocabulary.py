@@ -34,16 +34,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
+from sklearn.pipeline import Pipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_description  # noqa: E402
 
 from fer_classic import SPLITS  # noqa: E402
 from fer_classic.datasets import load_fer2013  # noqa: E402
-from fer_classic.datasets.augment import mirror_faces  # noqa: E402
 from fer_classic.features import BagOfVisualWords, DenseSIFT  # noqa: E402
-from fer_classic.models import KernelSVC, LinearSVM, LocalLearningClassifier  # noqa: E402
+from fer_classic.models import (  # noqa: E402
+    KernelSVC, LinearSVM, LocalLearningClassifier, mirror_averaged_scores)
+from fer_classic.protocol import compute_features  # noqa: E402
 from fer_classic.utils.progress import log, show_progress  # noqa: E402
 
 TESTS = ("PublicTest", "PrivateTest")
@@ -54,29 +55,30 @@ def accuracy(scores, y):
 
 
 def features(n_words, splits, seed, n_jobs):
-    """Presence-pyramid features of every split and of its mirror images."""
+    """Presence-pyramid features as the protocol computes them with mirror images.
+
+    ``"Training"`` stacks the Training faces and their mirror images; each
+    test split has its ``"<split> mirrored"`` twin.
+    """
     bovw = BagOfVisualWords(
         extractor=DenseSIFT(step=2, bin_size=4), n_words=n_words,
         n_samples=max(200_000, 50 * n_words), pyramid_levels=(1, 2, 4), encoding="presence",
         normalize="l2", n_init=1, sparse_output=True, random_state=seed, n_jobs=n_jobs)
-    bovw.fit(splits["Training"][0])
-    out = {}
-    for name, (X, _) in splits.items():
-        out[name] = bovw.transform(X)
-        out[name + " mirrored"] = bovw.transform(mirror_faces(X))
-    return out
+    # the classifier step is not used: compute_features stops before it
+    pipeline = Pipeline([("bovw", bovw), ("svm", LinearSVM())])
+    return compute_features(pipeline, splits, mirror_train=True, mirror_test=True)
 
 
-def rows_for(n_words, F, y, k, C, weights, n_jobs):
-    """(label, PublicTest scores, PrivateTest scores) of every classifier."""
-    X = sparse.vstack([F["Training"], F["Training mirrored"]], format="csr")
+def rows_for(F, y, k, C, weights, n_jobs):
+    """(label, PublicTest accuracy, PrivateTest accuracy) of every classifier."""
     y2 = np.concatenate([y["Training"], y["Training"]])
-    glob = LinearSVM(C=C, tol=1e-3).fit(X, y2)
-    G = {s: 0.5 * (glob.decision_function(F[s]) + glob.decision_function(F[s + " mirrored"]))
-         for s in TESTS}
+    glob = LinearSVM(C=C, tol=1e-3).fit(F["Training"], y2)
+    G = {s: mirror_averaged_scores(glob, F[s], F[s + " mirrored"]) for s in TESTS}
     local = LocalLearningClassifier(n_neighbors=k, metric="linear",
                                     estimator=KernelSVC(kernel="linear", C=1.0),
-                                    n_jobs=n_jobs).fit(X, y2)
+                                    n_jobs=n_jobs).fit(F["Training"], y2)
+    # the face's local scores serve both rows (no mirror_averaged_scores, which
+    # would run the face's local pass again)
     face = {s: local.decision_function(F[s]) for s in TESTS}
     both = {s: 0.5 * (face[s] + local.decision_function(F[s + " mirrored"])) for s in TESTS}
     rows = [(f"global linear SVM (C = {C:g})", G),
@@ -113,7 +115,7 @@ def main(argv=None):
             t0 = time.perf_counter()
             F = features(n_words, splits, args.seed, args.n_jobs)
             log(f"{n_words} words: features in {time.perf_counter() - t0:.0f} s")
-            rows = rows_for(n_words, F, y, args.k, args.C, args.weights, args.n_jobs)
+            rows = rows_for(F, y, args.k, args.C, args.weights, args.n_jobs)
             best = max(range(len(rows)), key=lambda i: rows[i][1])
             for i, (label, pub, priv) in enumerate(rows):
                 mark = "**" if i == best else ""
