@@ -311,12 +311,12 @@ def main(argv=None):
             diff = f"{d:.1e} (first {len(sample)} faces)"
         for jobs in (1, args.n_jobs) if threaded else (1,):
             runs.append((dict(feature=key, impl=label, threads=jobs, diff=diff, ref=True,
-                              threaded=threaded, cv_threads=jobs if threaded else None),
+                              threaded=threaded),
                          functools.partial(func, sub)))
     timings = [[] for _ in runs]
     for round_ in range(args.repeat):
         for (row, run), times in zip(runs, timings):
-            before = opencv_threads(row["cv_threads"]) if row.get("cv_threads") else None
+            before = opencv_threads(row["threads"]) if row.get("threaded") else None
             try:
                 times.append(best_time(run, 1)[:2])
             finally:
