@@ -131,6 +131,16 @@ def test_chunking_and_threads_do_not_change_the_result():
         np.testing.assert_array_equal(got, ref)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_chunks_reusing_buffers_keep_every_blur_apart(backend):
+    # 'auto' smoothing blurs each scale differently: every blur's maps live
+    # until the chunk ends, while the threads reuse their buffers chunk after chunk
+    faces = _faces(7)
+    ref, _ = dense_sift(faces, bin_size=(4, 6, 8), chunk_size=64, backend=backend)
+    got, _ = dense_sift(faces, bin_size=(4, 6, 8), chunk_size=2, n_jobs=2, backend=backend)
+    np.testing.assert_array_equal(got, ref)
+
+
 def test_uint8_output_is_scaled_and_saturated():
     faces = _faces(3)
     f, _ = dense_sift(faces)

@@ -244,7 +244,7 @@ def _gaussian_kernel(sigma):
     return (kernel / kernel.sum()).astype(np.float32)
 
 
-def _orientation_maps(images, n_orientations, backend, scratch=None):
+def _orientation_maps(images, n_orientations, backend, scratch=None, name="maps"):
     """Gradient magnitude split between orientation bins, ``(n, h, w, n_o)`` float32.
 
     Orientation follows OpenCV's SIFT: angle of ``(dI/dx, -dI/dy)`` with the
@@ -269,7 +269,7 @@ def _orientation_maps(images, n_orientations, backend, scratch=None):
     t = t.reshape(n, h, w)
     t *= np.float32(n_orientations / (2.0 * np.pi))  # in [0, n_o]
     if backend == "numba":
-        out = _buffer(scratch, "maps", (n, h, w, n_orientations))
+        out = _buffer(scratch, name, (n, h, w, n_orientations))
         _kernels().orientation_scatter(mag, t, out)
         return out
     out = np.zeros((n, h, w, n_orientations), dtype=np.float32)
@@ -416,10 +416,10 @@ def _dense_sift_chunk(images, sizes, step, n_bins_spatial, n_orientations, smoot
     for b in sizes:
         sigma = b / 6.0 if isinstance(smoothing, str) else float(smoothing)
         if sigma not in maps_by_sigma:
-            # one set of buffers per distinct blur (the maps of each are kept)
-            tag = scratch if len(maps_by_sigma) == 0 else None
-            maps_by_sigma[sigma] = _orientation_maps(_blur(images, sigma, backend, tag),
-                                                     n_orientations, backend, tag)
+            # the maps of every blur are kept until the chunk ends: one buffer each
+            maps_by_sigma[sigma] = _orientation_maps(_blur(images, sigma, backend, scratch),
+                                                     n_orientations, backend, scratch,
+                                                     name=f"maps {sigma!r}")
         parts.append(_describe_scale(maps_by_sigma[sigma], step, b, n_bins_spatial,
                                      window_sigma, contrast_threshold, dtype, backend,
                                      scratch))
