@@ -37,6 +37,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_local_global import accuracy  # noqa: E402
 from machine import machine_description  # noqa: E402
 
 from fer_classic import SPLITS  # noqa: E402
@@ -48,10 +49,6 @@ from fer_classic.protocol import compute_features  # noqa: E402
 from fer_classic.utils.progress import log, show_progress  # noqa: E402
 
 TESTS = ("PublicTest", "PrivateTest")
-
-
-def accuracy(scores, y):
-    return 100.0 * float(np.mean(np.argmax(scores, axis=1) == y))
 
 
 def features(n_words, splits, seed, n_jobs):

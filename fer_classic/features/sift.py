@@ -63,6 +63,7 @@ def _have_numba():
     return importlib.util.find_spec("numba") is not None
 
 
+@functools.lru_cache(maxsize=None)
 def _kernels():
     """The compiled kernels; imported on first use so that ``import fer_classic`` stays light."""
     return importlib.import_module("._sift_kernels", __package__)
