@@ -148,25 +148,32 @@ def pool_kernel(width):
 
 
 @functools.lru_cache(maxsize=None)
-def gather_kernel(n_bins_spatial, n_orientations):
-    """Kernel gathering raw descriptors from pooled maps, for one geometry.
+def describe_kernel(n_bins_spatial, n_orientations):
+    """Kernel building normalised descriptors from pooled maps, for one geometry.
 
-    ``kernel(pooled, n_rows, n_cols, key_stride, bin_stride, weights, out)``:
-    ``pooled`` is ``(n, R, C, n_o)``, the bins of keypoint ``(a, b)`` sit at
-    pooled rows ``a * key_stride + rb * bin_stride`` and columns ``b *
-    key_stride + cb * bin_stride``; ``out[(i * n_rows + a) * n_cols + b,
-    (rb * nb + cb) * n_o + o]`` receives ``weights[rb, cb] * pooled[i, row,
-    col, o]``. The geometry is a compile-time constant so the inner loops
-    unroll.
+    ``kernel(pooled, n_rows, n_cols, key_stride, bin_stride, weights,
+    threshold, scale, to_uint8, out)``: ``pooled`` is ``(n, R, C, n_o)``; the
+    bins of keypoint ``(a, b)`` sit at pooled rows ``a * key_stride + rb *
+    bin_stride`` and columns ``b * key_stride + cb * bin_stride``, each
+    weighted by ``weights[rb, cb]``. Each descriptor is then normalised as
+    :func:`fer_classic.features.sift._normalise` does it (unit norm, clamp
+    at 0.2, unit norm, times ``scale``; zero when its raw norm is at most
+    ``threshold``) and written to ``out[i, a * n_cols + b]`` of shape ``(n,
+    n_rows * n_cols, nb * nb * n_o)``, rounded half up and saturated at
+    255 when ``to_uint8``. One keypoint at a time: its 128 values never leave
+    the cache between gathering, normalising and writing. The geometry is a
+    compile-time constant so the inner loops unroll.
     """
     nb, no = int(n_bins_spatial), int(n_orientations)
+    d = nb * nb * no
 
     @_jit
-    def gather(pooled, n_rows, n_cols, key_stride, bin_stride, weights, out):
+    def describe(pooled, n_rows, n_cols, key_stride, bin_stride, weights, threshold, scale,
+                 to_uint8, out):
+        buf = np.empty(d, dtype=np.float32)
         for i in range(pooled.shape[0]):
             for a in range(n_rows):
                 for b in range(n_cols):
-                    k = (i * n_rows + a) * n_cols + b
                     for rb in range(nb):
                         r = a * key_stride + rb * bin_stride
                         for cb in range(nb):
@@ -174,47 +181,27 @@ def gather_kernel(n_bins_spatial, n_orientations):
                             w = weights[rb, cb]
                             base = (rb * nb + cb) * no
                             for o in range(no):
-                                out[k, base + o] = w * pooled[i, r, c, o]
+                                buf[base + o] = w * pooled[i, r, c, o]
+                    sq = np.float32(0.0)
+                    for j in range(d):
+                        sq += buf[j] * buf[j]
+                    norm = np.sqrt(sq)
+                    limit = np.float32(0.2) * norm
+                    sq = np.float32(0.0)
+                    for j in range(d):
+                        v = min(buf[j], limit)
+                        buf[j] = v
+                        sq += v * v
+                    factor = np.float32(0.0)
+                    if norm > threshold:
+                        factor = scale / max(np.sqrt(sq), np.float32(1e-30))
+                    k = a * n_cols + b
+                    if to_uint8:
+                        for j in range(d):
+                            out[i, k, j] = np.uint8(min(buf[j] * factor + np.float32(0.5),
+                                                        np.float32(255.0)))
+                    else:
+                        for j in range(d):
+                            out[i, k, j] = buf[j] * factor
 
-    return gather
-
-
-@_jit
-def squared_norms(desc, sq_out):
-    """Squared L2 norm of every row of ``desc``."""
-    for k in range(desc.shape[0]):
-        s = np.float32(0.0)
-        for j in range(desc.shape[1]):
-            s += desc[k, j] * desc[k, j]
-        sq_out[k] = s
-
-
-@_jit
-def clamp_rows(desc, limit, sq_out):
-    """``desc[k] = min(desc[k], limit[k])`` in place; ``sq_out[k]`` = squared norm after."""
-    for k in range(desc.shape[0]):
-        lk = limit[k]
-        s = np.float32(0.0)
-        for j in range(desc.shape[1]):
-            v = min(desc[k, j], lk)
-            desc[k, j] = v
-            s += v * v
-        sq_out[k] = s
-
-
-@_jit
-def scale_rows(desc, factor, out):
-    """``out[k] = desc[k] * factor[k]`` (``out`` may be ``desc``)."""
-    for k in range(desc.shape[0]):
-        fk = factor[k]
-        for j in range(desc.shape[1]):
-            out[k, j] = desc[k, j] * fk
-
-
-@_jit
-def scale_rows_uint8(desc, factor, out):
-    """``out[k] = min(floor(desc[k] * factor[k] + 0.5), 255)`` as uint8 (values >= 0)."""
-    for k in range(desc.shape[0]):
-        fk = factor[k]
-        for j in range(desc.shape[1]):
-            out[k, j] = np.uint8(min(desc[k, j] * fk + np.float32(0.5), np.float32(255.0)))
+    return describe

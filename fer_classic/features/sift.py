@@ -38,9 +38,6 @@ from ..utils.validation import check_faces, check_positive_int
 __all__ = ["dense_sift", "dense_sift_positions", "sample_descriptors", "DenseSIFT"]
 
 _DEFAULT_CHUNK = 64
-#: faces per gather + normalisation pass of the Numba backend (8 x 289 x 128 float32
-#: descriptors, 1.2 MB, stay in L2 cache; 4.6 MB for 32 faces do not)
-_DESCRIBE_SLICE = 8
 
 
 def _check_bin_sizes(bin_size):
@@ -340,18 +337,11 @@ def _describe_scale(maps, step, bin_size, n_bins_spatial, window_sigma, contrast
     k, d = len(rows) * len(cols), nb * nb * no
     scale = 512.0 if dtype == np.uint8 else 1.0
     if backend == "numba":
-        # a few faces at a time, so that the float32 descriptors stay in cache
-        # between the gather and the normalisation passes
-        gather = _kernels().gather_kernel(nb, no)
         out = np.empty((n, k, d), dtype=dtype)
-        step_faces = _DESCRIBE_SLICE
-        desc = _buffer(scratch, "desc", (min(n, step_faces) * k, d))
-        for start in range(0, n, step_faces):
-            part = pooled[start:start + step_faces]
-            buf = desc[:len(part) * k]
-            gather(part, len(rows), len(cols), key_stride, bin_stride, weights, buf)
-            _normalise_numba(buf, contrast_threshold, scale,
-                             out[start:start + len(part)].reshape(-1, d))
+        thr = 0.0 if contrast_threshold is None else contrast_threshold
+        _kernels().describe_kernel(nb, no)(
+            pooled, len(rows), len(cols), key_stride, bin_stride, weights, np.float32(thr),
+            np.float32(scale), dtype == np.uint8, out)
         return out
     a = np.arange(len(rows))[:, None] * key_stride + np.arange(nb)[None, :] * bin_stride
     c = np.arange(len(cols))[:, None] * key_stride + np.arange(nb)[None, :] * bin_stride
@@ -388,24 +378,6 @@ def _factors(norm, norm2, contrast_threshold, scale):
     """Final scale of each descriptor: ``scale / norm2``, or 0 at low contrast."""
     thr = 0.0 if contrast_threshold is None else contrast_threshold
     return np.where(norm > thr, scale / np.maximum(norm2, 1e-30), 0.0).astype(np.float32)
-
-
-def _normalise_numba(desc, contrast_threshold, scale, out):
-    """:func:`_normalise` of ``(m, d)`` float32 descriptors with the kernels, into ``out``.
-
-    ``out`` is ``(m, d)``, float32 or uint8 (rounded and saturated); ``desc``
-    is clobbered.
-    """
-    sq = np.empty(len(desc), dtype=np.float32)
-    _kernels().squared_norms(desc, sq)
-    norm = np.sqrt(sq)
-    _kernels().clamp_rows(desc, np.float32(0.2) * norm, sq)
-    factor = _factors(norm, np.sqrt(sq), contrast_threshold, scale)
-    if out.dtype == np.uint8:
-        _kernels().scale_rows_uint8(desc, factor, out)
-    else:
-        _kernels().scale_rows(desc, factor, out)
-    return out
 
 
 def _dense_sift_chunk(images, sizes, step, n_bins_spatial, n_orientations, smoothing,
