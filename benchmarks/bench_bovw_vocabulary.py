@@ -51,7 +51,7 @@ from fer_classic.utils.progress import log, show_progress  # noqa: E402
 TESTS = ("PublicTest", "PrivateTest")
 
 
-def features(n_words, splits, seed, n_jobs):
+def features(n_words, splits, seed, n_jobs, n_coarse_words=None):
     """Presence-pyramid features as the protocol computes them with mirror images.
 
     ``"Training"`` stacks the Training faces and their mirror images; each
@@ -59,7 +59,7 @@ def features(n_words, splits, seed, n_jobs):
     """
     bovw = BagOfVisualWords(
         extractor=DenseSIFT(step=2, bin_size=4), n_words=n_words,
-        n_samples=max(200_000, 50 * n_words), pyramid_levels=(1, 2, 4), encoding="presence",
+        n_samples=max(200_000, 50 * n_words), n_coarse_words=n_coarse_words, pyramid_levels=(1, 2, 4), encoding="presence",
         normalize="l2", n_init=1, sparse_output=True, random_state=seed, n_jobs=n_jobs)
     # the classifier step is not used: compute_features stops before it
     pipeline = Pipeline([("bovw", bovw), ("svm", LinearSVM())])
@@ -92,6 +92,8 @@ def main(argv=None):
     p.add_argument("--data", required=True, help="FER2013 folder or fer2013.csv")
     p.add_argument("--out", help="write the Markdown table here")
     p.add_argument("--words", type=int, nargs="+", default=[1000, 10000])
+    p.add_argument("--coarse-words", type=int, default=None,
+                   help="two-level codebooks with this many coarse words (default: flat)")
     p.add_argument("--k", type=int, default=200, help="neighbours of local learning")
     p.add_argument("--C", type=float, default=0.1, help="C of the global linear SVM")
     p.add_argument("--weights", type=float, nargs="+", default=[0.25, 0.5, 1.0])
@@ -110,7 +112,7 @@ def main(argv=None):
     with show_progress(True):
         for n_words in args.words:
             t0 = time.perf_counter()
-            F = features(n_words, splits, args.seed, args.n_jobs)
+            F = features(n_words, splits, args.seed, args.n_jobs, args.coarse_words)
             log(f"{n_words} words: features in {time.perf_counter() - t0:.0f} s")
             rows = rows_for(F, y, args.k, args.C, args.weights, args.n_jobs)
             best = max(range(len(rows)), key=lambda i: rows[i][1])

@@ -8,7 +8,9 @@ from sklearn.metrics import pairwise_distances_argmin
 from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import check_estimator
 
-from fer_classic.features.bovw import BagOfVisualWords, assign_words, pyramid_cells
+from fer_classic.features.bovw import (
+    BagOfVisualWords, allocate_words, assign_words, assign_words_two_level,
+    fit_two_level_codebook, pyramid_cells)
 from fer_classic.features.sift import DenseSIFT
 from face_estimator_checks import expected_failures
 
@@ -150,6 +152,69 @@ def test_assign_words_matches_sklearn():
                                   pairwise_distances_argmin(x, c))
 
 
+def test_assign_words_default_block_matches_explicit_batches():
+    rng = np.random.default_rng(1)
+    x = rng.random((5000, 8), dtype=np.float32)
+    c = rng.random((3000, 8), dtype=np.float32)  # default block: 1398 rows
+    np.testing.assert_array_equal(assign_words(x, c), assign_words(x, c, batch_size=5000))
+
+
+@pytest.mark.parametrize("counts, n_words", [
+    ([10, 30, 1], 6), ([5, 5, 5], 3), ([5, 5, 5], 15), ([1, 1000, 7, 2], 40), ([3], 2)])
+def test_allocate_words_splits_in_proportion_within_bounds(counts, n_words):
+    words = allocate_words(counts, n_words)
+    counts = np.asarray(counts)
+    assert words.sum() == n_words
+    assert np.all(words >= 1) and np.all(words <= counts)
+    # largest remainder: no cell is more than one word off its fair share
+    share = 1 + (n_words - len(counts)) * (counts - 1) / (counts - 1).sum().clip(1)
+    assert np.all(np.abs(words - share) < 1 + 1e-9)
+
+
+@pytest.mark.parametrize("counts, n_words", [([3, 0], 2), ([3, 3], 1), ([3, 3], 7)])
+def test_allocate_words_rejects_impossible_splits(counts, n_words):
+    with pytest.raises(ValueError, match="cannot split"):
+        allocate_words(counts, n_words)
+
+
+def test_two_level_assignment_is_nearest_word_of_nearest_cell():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 6)).astype(np.float32)
+    coarse, codebook, offsets = fit_two_level_codebook(x[:1500], 40, 5, random_state=0,
+                                                       n_init=1, max_iter=20)
+    assert codebook.shape == (40, 6) and offsets[0] == 0 and offsets[-1] == 40
+    assert np.all(np.diff(offsets) >= 1) and len(offsets) == len(coarse) + 1
+    words = assign_words_two_level(x, coarse, codebook, offsets)
+    cells = pairwise_distances_argmin(x, coarse)
+    for i in range(0, len(x), 97):
+        lo, hi = offsets[cells[i]], offsets[cells[i] + 1]
+        assert words[i] == lo + pairwise_distances_argmin(x[i:i + 1], codebook[lo:hi])[0]
+    # one coarse cell is a flat codebook
+    np.testing.assert_array_equal(
+        assign_words_two_level(x, coarse[:1], codebook, [0, 40]), assign_words(x, codebook))
+
+
+def test_two_level_codebook_is_seeded():
+    x = np.random.default_rng(2).normal(size=(800, 4))
+    a = fit_two_level_codebook(x, 30, 4, random_state=3, n_init=1)
+    b = fit_two_level_codebook(x, 30, 4, random_state=3, n_init=1)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_two_level_bag_of_words_uses_the_tree():
+    faces = _faces()
+    bovw = _small(n_words=24, n_coarse_words=4).fit(faces)
+    assert bovw.codebook_.shape == (24, 128) and bovw.word_offsets_[-1] == 24
+    desc = bovw.extractor_.transform_descriptors(faces[:5])
+    expected = assign_words_two_level(desc.reshape(-1, 128), bovw.coarse_codebook_,
+                                      bovw.codebook_, bovw.word_offsets_).reshape(5, -1)
+    np.testing.assert_array_equal(bovw.transform_words(faces[:5]), expected)
+    assert bovw.transform(faces[:5]).shape == (5, 24 * 5)
+    flat = _small(n_words=24).fit(faces)
+    assert flat.coarse_codebook_ is None and flat.word_offsets_ is None
+
+
 def test_pyramid_cells_numbering():
     pos = np.array([[0, 0], [0, 47], [47, 0], [47, 47], [24, 23]])
     cells = pyramid_cells(pos, (48, 48), (1, 2, 3))
@@ -168,6 +233,8 @@ def test_pyramid_cells_numbering():
     ({"level_weights": (1.0,)}, "level_weights"),
     ({"sparse_output": "yes"}, "sparse_output"),
     ({"n_words": 5000}, "at least as many descriptors"),
+    ({"n_coarse_words": 0}, "n_coarse_words"),
+    ({"n_coarse_words": 13}, "must not exceed n_words=12"),
 ])
 def test_bad_parameters_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -187,6 +254,8 @@ def test_unfitted_and_wrong_shape_errors(fitted):
 BOVW_EXPECTED_FAILURES = expected_failures(["check_transformer_n_iter"])
 
 
-def test_check_estimator():
-    check_estimator(BagOfVisualWords(n_words=4, n_samples=200, n_init=1),
+@pytest.mark.parametrize("n_coarse_words", [None, 2])
+def test_check_estimator(n_coarse_words):
+    check_estimator(BagOfVisualWords(n_words=4, n_samples=200, n_init=1,
+                                     n_coarse_words=n_coarse_words),
                     expected_failed_checks=BOVW_EXPECTED_FAILURES)
