@@ -43,7 +43,12 @@ def test_bench_local_global_writes_the_weight_table(small_fisher_pipeline, tmp_p
     sys.modules.pop("bench_local_global", None)
 
 
-def test_bench_bovw_vocabulary_writes_a_row_per_classifier(tmp_path, monkeypatch):
+@pytest.mark.parametrize("extra, footer", [
+    ([], "4-pixel bins, flat codebooks"),
+    (["--coarse-words", "4", "--bin-size", "4", "6"],
+     "4 and 6-pixel bins, two-level codebooks under 4 coarse words"),
+])
+def test_bench_bovw_vocabulary_writes_a_row_per_classifier(tmp_path, monkeypatch, extra, footer):
     monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path / "cache"))
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     import bench_bovw_vocabulary
@@ -52,7 +57,8 @@ def test_bench_bovw_vocabulary_writes_a_row_per_classifier(tmp_path, monkeypatch
                         lambda path: make_synthetic_faces(n_per_class=8, random_state=0))
     out = tmp_path / "bovw_vocabulary.md"
     bench_bovw_vocabulary.main(["--data", "unused", "--out", str(out), "--words", "16", "24",
-                                "--k", "10", "--weights", "0.5", "--n-jobs", "1"])
+                                "--k", "10", "--weights", "0.5", "--n-jobs", "1", *extra])
+    assert footer in out.read_text()
     rows = [line for line in out.read_text().splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| words")
     body = rows[1:]
