@@ -132,9 +132,8 @@ def test_chunking_and_threads_do_not_change_the_result():
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_chunks_reusing_buffers_keep_every_blur_apart(backend):
-    # 'auto' smoothing blurs each scale differently: every blur's maps live
-    # until the chunk ends, while the threads reuse their buffers chunk after chunk
+def test_multiscale_chunks_in_threads_equal_one_chunk(backend):
+    # 'auto' smoothing blurs each scale differently, so every scale has its own maps
     faces = _faces(7)
     ref, _ = dense_sift(faces, bin_size=(4, 6, 8), chunk_size=64, backend=backend)
     got, _ = dense_sift(faces, bin_size=(4, 6, 8), chunk_size=2, n_jobs=2, backend=backend)
@@ -183,6 +182,8 @@ def test_bad_input_raises_clear_errors():
         dense_sift(sparse.csr_matrix(np.ones((2, 2304))))
     with pytest.raises(ValueError, match="NaN"):
         dense_sift(np.full((1, 48, 48), np.nan))
+    with pytest.raises(ValueError, match="at least 2 x 2 pixels.*got 1 x 48"):
+        dense_sift(np.zeros((1, 1, 48)), bin_size=1, n_bins_spatial=1)
 
 
 def _opencv_correlations(faces, bin_size, backend="auto"):
@@ -235,6 +236,31 @@ def test_numba_and_numpy_backends_agree(kwargs):
     assert np.abs(ua.astype(int) - ub).max() <= 1
 
 
+@needs_numba
+def test_numba_orientation_maps_follow_exact_atan2_and_hypot():
+    from fer_classic.features import _sift_kernels as kernels
+
+    # every direction on a fine circle, several lengths, the axes and zero
+    angle = np.linspace(-np.pi, np.pi, 200_001)
+    radius = np.repeat([1e-3, 1.0, 300.0], len(angle))
+    gx = np.concatenate([radius * np.cos(np.tile(angle, 3)), [0, 1, 0, -1, 0]])
+    gy = np.concatenate([radius * np.sin(np.tile(angle, 3)), [0, 0, 1, 0, -1]])
+    gx, gy = (v.astype(np.float32).reshape(1, 1, -1) for v in (gx, gy))
+    maps = np.empty(gx.shape + (8,), dtype=np.float32)
+    kernels.polar_scatter(gx, gy, maps)
+    mag = np.hypot(gx, gy).astype(np.float64)
+    np.testing.assert_allclose(maps.sum(axis=-1), mag, rtol=1e-6, atol=1e-30)
+    # the two bins' shares, against those of the exact angle
+    turns = np.mod(np.arctan2(gy, gx), 2 * np.pi) * 8 / (2 * np.pi)
+    expected = np.zeros_like(maps, dtype=np.float64)
+    o = np.floor(turns).astype(int) % 8
+    share = (turns - np.floor(turns)) * mag
+    np.put_along_axis(expected, o[..., None], (mag - share)[..., None], axis=-1)
+    np.put_along_axis(expected, ((o + 1) % 8)[..., None], share[..., None], axis=-1)
+    # an error of 1e-4 degree moves 1e-4 / 45 of the magnitude between bins
+    assert np.all(np.abs(maps - expected) <= mag[..., None] * (1e-4 / 45 + 1e-6))
+
+
 def test_numba_backend_without_numba_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(sift_module, "_have_numba", lambda: False)
     with pytest.raises(ValueError, match="numba package"):
@@ -246,16 +272,36 @@ def test_numba_backend_without_numba_is_a_clear_error(monkeypatch):
     np.testing.assert_array_equal(got, ref)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_blur_is_ndimage_gaussian_and_keeps_flat_regions_flat(backend):
+def _numba_blur(images, sigma):
+    from fer_classic.features import _sift_kernels as kernels
+
+    out = np.empty_like(images)
+    kernels.blur(images, sift_module._gaussian_kernel(sigma), out)
+    return out
+
+
+@pytest.mark.parametrize("blur", [
+    pytest.param(sift_module._blur, id="numpy"),
+    pytest.param(_numba_blur, id="numba", marks=needs_numba),
+])
+def test_blur_is_ndimage_gaussian_and_keeps_flat_regions_flat(blur):
     images = _faces(3).astype(np.float32)
-    for sigma in (0.67, 1.52, 20.0):  # the last is wider than the image: ndimage itself
-        got = sift_module._blur(images, sigma, backend)
+    sigmas = (0.67, 1.52, 20.0) if blur is sift_module._blur else (0.67, 1.52, 8.0)
+    for sigma in sigmas:  # 20 is wider than the image: ndimage itself
+        got = blur(images, sigma)
         ref = ndimage.gaussian_filter(images, sigma=(0, sigma, sigma), mode="mirror")
         np.testing.assert_allclose(got, ref, atol=1e-3)
     flat = np.full((2, 48, 48), 117.0, dtype=np.float32)
-    out = sift_module._blur(flat, 1.52, backend)
+    out = blur(flat, 1.52)
     assert out.min() == out.max()  # bit-identical everywhere: zero gradient
+
+
+@needs_numba
+def test_numba_backend_falls_back_to_numpy_for_a_blur_wider_than_the_image():
+    images = _faces(2)[:, :20, :20]
+    a, _ = dense_sift(images, backend="numba", smoothing=6.0)
+    b, _ = dense_sift(images, backend="numpy", smoothing=6.0)
+    np.testing.assert_array_equal(a, b)
 
 
 # --------------------------------------------------------------- estimator

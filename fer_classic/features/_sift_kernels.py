@@ -1,14 +1,15 @@
 """Compiled (Numba) inner loops of dense SIFT.
 
 :mod:`fer_classic.features.sift` computes dense SIFT in stages: blur,
-gradient, magnitude and angle (OpenCV's ``cartToPolar``), orientation maps,
-spatial pooling, then one gather and normalisation per keypoint. Here every
-stage but the angle is a plain loop compiled by Numba, each simple enough for
-the compiler to vectorise; NumPy can express the last three only as fancy
-indexing or broadcasts with 8-element inner loops.
-``benchmarks/bench_features.py`` times this path against the NumPy-only one
-(``backend="numpy"``), which stays the reference and the fallback when Numba
-is not installed.
+gradient, magnitude and angle, orientation maps, spatial pooling, then the
+gather and normalisation of each keypoint's descriptor. Here each stage is a
+plain loop compiled by Numba, simple enough for the compiler to vectorise
+(NumPy can express the last three only as fancy indexing or broadcasts with
+8-element inner loops), and :func:`face_kernel` runs all of them on one face
+at a time, so that the face's temporaries stay in cache.
+``benchmarks/bench_features.py`` times this path against the NumPy one
+(``backend="numpy"``, a chunk of faces per stage), which stays the reference
+and the fallback when Numba is not installed.
 
 All kernels release the GIL (``nogil``), so the threads of
 :func:`~fer_classic.utils.parallel.map_chunks` run them in parallel. Kernels
@@ -91,33 +92,64 @@ def gradient(images, gx, gy):
                 gy[i, y, x] = sy * (images[i, y1, x] - images[i, y0, x])
 
 
-@_jit
-def orientation_scatter(mag, turns, out):
-    """Split each pixel's magnitude between its two nearest orientation bins.
+#: Odd polynomial ``t * (c1 + c3 t^2 + ... + c11 t^10)`` for ``atan(t)`` on
+#: ``[0, 1]``: least squares on Chebyshev nodes, reweighted towards the
+#: minimax fit; largest error 1e-4 degree (tests/test_features_sift.py).
+ATAN_COEFFS = (0.99997722, -0.33262285, 0.19354044, -0.11642652, 0.05264732, -0.01171911)
 
-    ``turns`` is the gradient angle in bins, in ``[0, n_o]`` (bin ``k``
-    centred on ``k``, ``n_o`` being bin 0 again); every value of ``out``
-    ``(n, h, w, n_o)`` is written.
+
+@_jit
+def polar_scatter(gx, gy, out):
+    """Orientation maps straight from the gradients, ``(n, h, w, n_o)``.
+
+    Magnitude ``hypot(gx, gy)`` and angle ``atan2(gy, gx)`` in ``[0, 2 pi)``
+    (the polynomial :data:`ATAN_COEFFS` on the octant, then reflected); each
+    pixel's magnitude is shared linearly between its two nearest orientation
+    bins (bin ``k`` centred on ``k * 360 / n_o`` degrees), and every value of
+    ``out`` is written. Row by row: a branch-free pass the compiler
+    vectorises, then the scatter.
     """
-    n, h, w = mag.shape
+    n, h, w = gx.shape
     no = out.shape[3]
+    c1, c3, c5, c7, c9, c11 = ATAN_COEFFS
+    half_pi = np.float32(np.pi / 2)
+    pi = np.float32(np.pi)
+    two_pi = np.float32(2 * np.pi)
+    to_bins = np.float32(no / (2 * np.pi))
+    mag = np.empty(w, dtype=np.float32)
+    turns = np.empty(w, dtype=np.float32)
     for i in range(n):
         for y in range(h):
             for x in range(w):
+                dx = gx[i, y, x]
+                dy = gy[i, y, x]
+                mag[x] = np.sqrt(dx * dx + dy * dy)
+                ax = abs(dx)
+                ay = abs(dy)
+                lo = min(ax, ay)
+                hi = max(ax, ay)
+                t = lo / max(hi, np.float32(1e-30))
+                t2 = t * t
+                a = t * (np.float32(c1) + t2 * (np.float32(c3) + t2 * (np.float32(c5) + t2 * (
+                    np.float32(c7) + t2 * (np.float32(c9) + t2 * np.float32(c11))))))
+                a = half_pi - a if ay > ax else a
+                a = pi - a if dx < 0 else a
+                a = two_pi - a if dy < 0 else a
+                turns[x] = a * to_bins
+            for x in range(w):
                 for o in range(no):
                     out[i, y, x, o] = 0.0
-                t = turns[i, y, x]
-                o = np.int64(t)
-                hi = (t - o) * mag[i, y, x]
-                if o >= no:  # no integer modulo: it costs more than the rest
+                o = np.int64(turns[x])
+                share = (turns[x] - o) * mag[x]
+                if o >= no:
                     o -= no
-                if o < 0 or o >= no:  # never for angles in [0, n_o]; keeps writes in bounds
+                if o < 0 or o >= no:
                     o = 0
                 o1 = o + 1
                 if o1 == no:
                     o1 = 0
-                out[i, y, x, o] = mag[i, y, x] - hi
-                out[i, y, x, o1] = hi
+                out[i, y, x, o] = mag[x] - share
+                out[i, y, x, o1] = share
 
 
 @functools.lru_cache(maxsize=None)
@@ -205,3 +237,50 @@ def describe_kernel(n_bins_spatial, n_orientations):
                             out[i, k, j] = buf[j] * factor
 
     return describe
+
+
+@functools.lru_cache(maxsize=None)
+def face_kernel(width, n_bins_spatial, n_orientations):
+    """Whole dense SIFT of one scale, one face at a time, for one geometry.
+
+    ``kernel(images, blur_kernel, qr, r_start, r_stop, qc, c_start, c_stop,
+    n_rows, n_cols, key_stride, bin_stride, weights, threshold, scale,
+    to_uint8, out)`` runs :func:`blur` (skipped when ``blur_kernel`` has one
+    tap), :func:`gradient`, :func:`polar_scatter`, the two passes of
+    :func:`pool_kernel` (rows ``qr``, then columns ``qc``, with their bands)
+    and :func:`describe_kernel` on each face in turn. A face's temporaries
+    (its orientation maps are ``h * w * n_o`` floats: 74 KB for 48x48 and 8
+    orientations) stay in cache from one stage to the next, where the staged
+    path streams a whole chunk of faces through memory at every stage.
+    """
+    m = int(width) * int(n_orientations)
+    pool_rows = pool_kernel(m)
+    pool_cols = pool_kernel(n_orientations)
+    describe = describe_kernel(n_bins_spatial, n_orientations)
+    no = int(n_orientations)
+
+    @_jit
+    def run(images, blur_kernel, qr, r_start, r_stop, qc, c_start, c_stop, n_rows, n_cols,
+            key_stride, bin_stride, weights, threshold, scale, to_uint8, out):
+        n, h, w = images.shape
+        n_r = qr.shape[0]
+        n_c = qc.shape[0]
+        blurred = np.empty((1, h, w), dtype=np.float32)
+        gx = np.empty((1, h, w), dtype=np.float32)
+        gy = np.empty((1, h, w), dtype=np.float32)
+        maps = np.empty((1, h, w, no), dtype=np.float32)
+        rows = np.empty((1, n_r, w * no), dtype=np.float32)
+        pooled = np.empty((n_r, n_c, no), dtype=np.float32)
+        for i in range(n):
+            if blur_kernel.shape[0] > 1:
+                blur(images[i:i + 1], blur_kernel, blurred)
+                gradient(blurred, gx, gy)
+            else:
+                gradient(images[i:i + 1], gx, gy)
+            polar_scatter(gx, gy, maps)
+            pool_rows(maps.reshape((1, h, w * no)), qr, r_start, r_stop, rows)
+            pool_cols(rows.reshape((n_r, w, no)), qc, c_start, c_stop, pooled)
+            describe(pooled.reshape((1, n_r, n_c, no)), n_rows, n_cols, key_stride, bin_stride,
+                     weights, threshold, scale, to_uint8, out[i:i + 1])
+
+    return run

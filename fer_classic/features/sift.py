@@ -10,11 +10,12 @@ keypoints in one go. Here the pooling is evaluated once per distinct bin
 centre (neighbouring keypoints share most of their bins), followed by one
 gather and the normalisation of every descriptor.
 
-Two backends run the same stages: ``backend="numba"`` compiles the orientation
-binning, pooling, gather and normalisation loops (:mod:`._sift_kernels`), and
-``backend="numpy"`` expresses them as matrix products and fancy indexing. The
-NumPy one is the reference the tests hold the kernels to, and the fallback
-when Numba is missing.
+Two backends compute the same stages: ``backend="numpy"`` runs each stage on
+a whole chunk of faces with NumPy and OpenCV (matrix products, fancy
+indexing); ``backend="numba"`` runs all of them on one face at a time in
+compiled loops (:mod:`._sift_kernels`), so that a face's temporaries stay in
+cache. The NumPy one is the reference the tests hold the kernels to, and the
+fallback when Numba is missing.
 """
 
 import functools
@@ -22,7 +23,7 @@ import importlib
 import importlib.util
 import math
 import numbers
-import threading
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -155,22 +156,6 @@ def dense_sift_positions(image_shape=(48, 48), *, step=2, bin_size=4, n_bins_spa
     return np.concatenate(out).astype(np.intp)
 
 
-class _Scratch(threading.local):
-    """Per-thread temporary arrays, reused from one chunk of faces to the next.
-
-    A fresh multi-megabyte array per chunk costs page faults and page zeroing
-    in the operating system; reusing the buffers of a thread avoids them.
-    """
-
-    def get(self, name, shape, dtype=np.float32):
-        size = int(np.prod(shape))
-        buffers = self.__dict__.setdefault("buffers", {})
-        buf = buffers.get(name)
-        if buf is None or buf.dtype != dtype or buf.size < size:
-            buf = buffers[name] = np.empty(size, dtype=dtype)
-        return buf[:size].reshape(shape)
-
-
 def _bin_grid(n_keypoints, step, bin_size, n_bins_spatial):
     """Bin centres of all keypoints along one axis as one arithmetic grid.
 
@@ -190,13 +175,6 @@ def _bin_grid(n_keypoints, step, bin_size, n_bins_spatial):
     return lowest, spacing, n_points, step // spacing, bin_size // spacing
 
 
-def _buffer(scratch, name, shape):
-    """A float32 array of ``shape``: from ``scratch`` if given, else new."""
-    if scratch is None:
-        return np.empty(shape, dtype=np.float32)
-    return scratch.get(name, shape)
-
-
 def _pooling_weights(size, centres, bin_size):
     """Triangular kernel (half-width ``bin_size``) of each centre, ``(n_centres, size)``."""
     x = np.arange(size, dtype=np.float64)
@@ -204,27 +182,23 @@ def _pooling_weights(size, centres, bin_size):
     return weights.astype(np.float32)
 
 
-def _blur(images, sigma, backend, scratch=None):
+def _blur(images, sigma):
     """Gaussian blur of a ``(n, h, w)`` float32 stack, each image on its own.
 
     The filter of ``ndimage.gaussian_filter(images, (0, sigma, sigma),
-    mode="mirror")`` (radius ``int(4 * sigma + 0.5)``), as a separable
-    convolution (Numba), or OpenCV's separable filter along the rows of the
-    whole stack, then along the rows of its transpose. Either way every output
-    pixel is the same weighted sum in the same order, so flat regions stay
-    exactly flat (their gradient is 0, not rounding noise that normalisation
-    would blow up).
+    mode="mirror")`` (radius ``int(4 * sigma + 0.5)``), as OpenCV's separable
+    filter along the rows of the whole stack, then along the rows of its
+    transpose (the Numba backend has its own loop, ``_sift_kernels.blur``).
+    Every output pixel is the same weighted sum in the same order, so flat
+    regions stay exactly flat (their gradient is 0, not rounding noise that
+    normalisation would blow up).
     """
     if sigma == 0:
         return images
     n, h, w = images.shape
     kernel = _gaussian_kernel(sigma)
-    if len(kernel) // 2 >= min(h, w):  # wider than the image: let ndimage reflect
+    if not _kernel_fits(sigma, h, w):  # wider than the image: let ndimage reflect
         return ndimage.gaussian_filter(images, sigma=(0, sigma, sigma), mode="mirror")
-    if backend == "numba":
-        out = _buffer(scratch, "blur", images.shape)
-        _kernels().blur(images, kernel, out)
-        return out
     one = np.ones((1, 1), dtype=np.float32)
     out = cv2.sepFilter2D(images.reshape(n * h, w), -1, kernel, one,
                           borderType=cv2.BORDER_REFLECT_101)
@@ -232,6 +206,11 @@ def _blur(images, sigma, backend, scratch=None):
     out = cv2.sepFilter2D(out.reshape(n * w, h), -1, kernel, one,
                           borderType=cv2.BORDER_REFLECT_101)
     return np.ascontiguousarray(out.reshape(n, w, h).transpose(0, 2, 1))
+
+
+def _kernel_fits(sigma, h, w):
+    """Whether the blur kernel's radius is below both image sides (or no blur)."""
+    return sigma == 0 or len(_gaussian_kernel(sigma)) // 2 < min(h, w)
 
 
 @functools.lru_cache(maxsize=32)
@@ -242,7 +221,7 @@ def _gaussian_kernel(sigma):
     return (kernel / kernel.sum()).astype(np.float32)
 
 
-def _orientation_maps(images, n_orientations, backend, scratch=None, name="maps"):
+def _orientation_maps(images, n_orientations):
     """Gradient magnitude split between orientation bins, ``(n, h, w, n_o)`` float32.
 
     Orientation follows OpenCV's SIFT: angle of ``(dI/dx, -dI/dy)`` with the
@@ -251,25 +230,14 @@ def _orientation_maps(images, n_orientations, backend, scratch=None, name="maps"
     shared linearly between its two nearest bins.
     """
     n, h, w = images.shape
-    if backend == "numba" and min(h, w) >= 2:  # the kernel reads two pixels per axis
-        gx = _buffer(scratch, "gx", images.shape)
-        gy = _buffer(scratch, "gy", images.shape)
-        _kernels().gradient(images, gx, gy)
-    else:
-        gx = np.gradient(images, axis=2)
-        gy = np.gradient(images, axis=1)
-        np.negative(gy, out=gy)
-    # OpenCV's vectorised magnitude and atan2: within 0.01 degree of np.arctan2
-    # (measured on random gradients), in one pass instead of hypot + arctan2
-    mag, t = cv2.cartToPolar(gx.reshape(n * h, w), gy.reshape(n * h, w))
+    gx = np.gradient(images, axis=2)
+    gy = np.gradient(images, axis=1)
+    np.negative(gy, out=gy)
+    mag = np.hypot(gx, gy)
+    t = np.arctan2(gy, gx)
     del gx, gy
-    mag = mag.reshape(n, h, w)
-    t = t.reshape(n, h, w)
+    t[t < 0] += np.float32(2.0 * np.pi)
     t *= np.float32(n_orientations / (2.0 * np.pi))  # in [0, n_o]
-    if backend == "numba":
-        out = _buffer(scratch, name, (n, h, w, n_orientations))
-        _kernels().orientation_scatter(mag, t, out)
-        return out
     out = np.zeros((n, h, w, n_orientations), dtype=np.float32)
     o = t.astype(np.int32)  # floor
     hi = t
@@ -287,17 +255,13 @@ def _orientation_maps(images, n_orientations, backend, scratch=None, name="maps"
     return out
 
 
-def _pool(maps, row_centres, col_centres, bin_size, backend, scratch=None):
-    """Orientation maps pooled with the triangular bin kernel, ``(n, R, C, n_o)``."""
+def _pool(maps, qr, qc):
+    """Orientation maps pooled with the bin kernels of rows ``qr`` and columns ``qc``.
+
+    ``qr`` is ``(R, h)`` and ``qc`` is ``(C, w)`` (:func:`_pooling_weights`);
+    the result is ``(n, R, C, n_o)``.
+    """
     n, h, w, no = maps.shape
-    qr = _pooling_weights(h, row_centres, bin_size)
-    qc = _pooling_weights(w, col_centres, bin_size)
-    if backend == "numba":
-        rows = _buffer(scratch, "rows", (n, len(qr), w * no))
-        _kernels().pool_kernel(w * no)(maps.reshape(n, h, w * no), qr, *_bands(qr), rows)
-        pooled = _buffer(scratch, "pooled", (n * len(qr), len(qc), no))
-        _kernels().pool_kernel(no)(rows.reshape(n * len(qr), w, no), qc, *_bands(qc), pooled)
-        return pooled.reshape(n, len(qr), len(qc), no)
     pooled = np.matmul(qr, maps.reshape(n, h, w * no))  # (n, R, w * no)
     pooled = np.matmul(qc, pooled.reshape(-1, w, no))  # (n * R, C, no)
     return pooled.reshape(n, len(qr), len(qc), no)
@@ -311,51 +275,94 @@ def _bands(weights):
     return start.astype(np.int64), stop.astype(np.int64)
 
 
-def _describe_scale(maps, step, bin_size, n_bins_spatial, window_sigma, contrast_threshold,
-                    dtype, backend, scratch=None):
-    """Normalised descriptors of one scale, ``(n, R * C, nb * nb * n_o)`` of ``dtype``.
+class _Geometry(NamedTuple):
+    """Where one scale's keypoints and their bins sit (:func:`_geometry`)."""
 
-    Every orientation map is pooled with the triangular bin kernel on the
-    grid of all bin centres (:func:`_bin_grid`), each keypoint's bins are
-    gathered from the pooled maps and weighted by the Gaussian window taken at
-    the bin centres, then the descriptors are normalised (:func:`_normalise`).
+    n_rows: int  # keypoints per column
+    n_cols: int  # keypoints per row
+    key_stride: int  # pooled-grid points from one keypoint to the next
+    bin_stride: int  # pooled-grid points from one bin to the next
+    qr: np.ndarray  # (R, h) bin kernel of every pooled row
+    qc: np.ndarray  # (C, w) bin kernel of every pooled column
+    qr_bands: tuple  # first and one-past-last non-zero column of each row of qr
+    qc_bands: tuple  # the same for qc
+    window: np.ndarray  # (nb, nb) Gaussian window weight of each bin
+
+
+@functools.lru_cache(maxsize=64)
+def _geometry(h, w, step, bin_size, n_bins_spatial, window_sigma):
+    """Keypoint grid, pooling kernels and window of one scale on ``h x w`` images.
+
+    Pooling is evaluated on the grid of all bin centres (:func:`_bin_grid`).
+    The window is the Gaussian of ``window_sigma`` bins taken at the bin
+    centres (all ones for None). Cached: the arrays are shared, never modify
+    them.
     """
-    n, h, w, no = maps.shape
     nb = n_bins_spatial
     rows = _axis_positions(h, bin_size, nb, step)
     cols = _axis_positions(w, bin_size, nb, step)
     lowest, spacing, n_r, key_stride, bin_stride = _bin_grid(len(rows), step, bin_size, nb)
     _, _, n_c, _, _ = _bin_grid(len(cols), step, bin_size, nb)
-    pooled = _pool(maps, rows[0] + lowest + spacing * np.arange(n_r),
-                   cols[0] + lowest + spacing * np.arange(n_c), bin_size, backend, scratch)
+    qr = _pooling_weights(h, rows[0] + lowest + spacing * np.arange(n_r), bin_size)
+    qc = _pooling_weights(w, cols[0] + lowest + spacing * np.arange(n_c), bin_size)
     offsets = (np.arange(nb) - (nb - 1) / 2.0) * bin_size
     if window_sigma is None:
         g = np.ones(nb)
     else:
         g = np.exp(-0.5 * (offsets / (window_sigma * bin_size)) ** 2)
-    weights = (g[:, None] * g[None, :]).astype(np.float32)
-    k, d = len(rows) * len(cols), nb * nb * no
-    scale = 512.0 if dtype == np.uint8 else 1.0
-    if backend == "numba":
-        out = np.empty((n, k, d), dtype=dtype)
-        thr = 0.0 if contrast_threshold is None else contrast_threshold
-        _kernels().describe_kernel(nb, no)(
-            pooled, len(rows), len(cols), key_stride, bin_stride, weights, np.float32(thr),
-            np.float32(scale), dtype == np.uint8, out)
-        return out
-    a = np.arange(len(rows))[:, None] * key_stride + np.arange(nb)[None, :] * bin_stride
-    c = np.arange(len(cols))[:, None] * key_stride + np.arange(nb)[None, :] * bin_stride
+    window = (g[:, None] * g[None, :]).astype(np.float32)
+    return _Geometry(len(rows), len(cols), key_stride, bin_stride, qr, qc, _bands(qr),
+                     _bands(qc), window)
+
+
+def _describe_scale(maps, geom, contrast_threshold, dtype):
+    """Normalised descriptors of one scale, ``(n, R * C, nb * nb * n_o)`` of ``dtype``.
+
+    Every orientation map is pooled with the triangular bin kernels
+    (:func:`_pool`), each keypoint's bins are gathered from the pooled maps
+    and weighted by the window, then the descriptors are normalised
+    (:func:`_normalise`).
+    """
+    n, h, w, no = maps.shape
+    nb = len(geom.window)
+    pooled = _pool(maps, geom.qr, geom.qc)
+    n_c = len(geom.qc)
+    k, d = geom.n_rows * geom.n_cols, nb * nb * no
+    a = (np.arange(geom.n_rows)[:, None] * geom.key_stride
+         + np.arange(nb)[None, :] * geom.bin_stride)
+    c = (np.arange(geom.n_cols)[:, None] * geom.key_stride
+         + np.arange(nb)[None, :] * geom.bin_stride)
     # (R, C, rb, cb) -> flat index of the pooled bin
     flat = a[:, None, :, None] * n_c + c[None, :, None, :]
-    desc = np.take(pooled.reshape(n, n_r * n_c, no), flat.ravel(), axis=1)
+    desc = np.take(pooled.reshape(n, len(geom.qr) * n_c, no), flat.ravel(), axis=1)
     desc = desc.reshape(n, k, d)
-    desc *= np.repeat(weights.ravel(), no)
-    _normalise(desc, contrast_threshold, scale)
+    desc *= np.repeat(geom.window.ravel(), no)
+    _normalise(desc, contrast_threshold, 512.0 if dtype == np.uint8 else 1.0)
     if dtype == np.uint8:
         np.minimum(desc, np.float32(255.0), out=desc)
         np.rint(desc, out=desc)
         return desc.astype(np.uint8)
     return desc
+
+
+def _describe_faces_numba(images, sigma, geom, n_orientations, contrast_threshold, dtype):
+    """One scale of the Numba backend: every stage on one face at a time.
+
+    The blur, gradient, orientation maps, pooling and normalised descriptors
+    of ``_sift_kernels.face_kernel``; the blur kernel must be narrower than
+    the images (:func:`_kernel_fits`).
+    """
+    n, h, w = images.shape
+    nb = len(geom.window)
+    kernel = _gaussian_kernel(sigma) if sigma else np.ones(1, dtype=np.float32)
+    out = np.empty((n, geom.n_rows * geom.n_cols, nb * nb * n_orientations), dtype=dtype)
+    thr = 0.0 if contrast_threshold is None else contrast_threshold
+    scale = 512.0 if dtype == np.uint8 else 1.0
+    _kernels().face_kernel(w, nb, n_orientations)(
+        images, kernel, geom.qr, *geom.qr_bands, geom.qc, *geom.qc_bands, geom.n_rows,
+        geom.n_cols, geom.key_stride, geom.bin_stride, geom.window, np.float32(thr),
+        np.float32(scale), dtype == np.uint8, out)
+    return out
 
 
 def _normalise(desc, contrast_threshold, scale=1.0):
@@ -381,21 +388,22 @@ def _factors(norm, norm2, contrast_threshold, scale):
 
 
 def _dense_sift_chunk(images, sizes, step, n_bins_spatial, n_orientations, smoothing,
-                      window_sigma, contrast_threshold, dtype, backend, scratch=None):
+                      window_sigma, contrast_threshold, dtype, backend):
     """Descriptors ``(n, n_kp, n_dims)`` of a chunk of faces."""
     images = np.ascontiguousarray(images, dtype=np.float32)
+    n, h, w = images.shape
     maps_by_sigma = {}
     parts = []
     for b in sizes:
         sigma = b / 6.0 if isinstance(smoothing, str) else float(smoothing)
+        geom = _geometry(h, w, step, b, n_bins_spatial, window_sigma)
+        if backend == "numba" and _kernel_fits(sigma, h, w):
+            parts.append(_describe_faces_numba(images, sigma, geom, n_orientations,
+                                               contrast_threshold, dtype))
+            continue
         if sigma not in maps_by_sigma:
-            # the maps of every blur are kept until the chunk ends: one buffer each
-            maps_by_sigma[sigma] = _orientation_maps(_blur(images, sigma, backend, scratch),
-                                                     n_orientations, backend, scratch,
-                                                     name=f"maps {sigma!r}")
-        parts.append(_describe_scale(maps_by_sigma[sigma], step, b, n_bins_spatial,
-                                     window_sigma, contrast_threshold, dtype, backend,
-                                     scratch))
+            maps_by_sigma[sigma] = _orientation_maps(_blur(images, sigma), n_orientations)
+        parts.append(_describe_scale(maps_by_sigma[sigma], geom, contrast_threshold, dtype))
     del maps_by_sigma
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
@@ -451,11 +459,12 @@ def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
         :func:`fer_classic.utils.parallel.map_chunks`); None means 1, -1 all
         cores.
     backend : {'auto', 'numba', 'numpy'}, default='auto'
-        Who runs the orientation binning, pooling and normalisation loops:
-        compiled Numba kernels (about twice as fast, see
-        ``benchmarks/results/features.md``) or NumPy alone. ``'auto'`` uses
-        Numba when it is installed. Both give the same descriptors up to
-        float32 rounding (uint8 values may differ by 1).
+        Who computes the descriptors: compiled Numba kernels, one face at a
+        time, or NumPy and OpenCV, one chunk at a time (slower: see
+        ``benchmarks/results/features.md``). ``'auto'`` uses Numba when it is
+        installed. Both give the same descriptors within 1e-5 (float32;
+        uint8 values may differ by 1): the Numba kernels' gradient angle is a
+        polynomial within 1e-4 degree of ``np.arctan2``.
 
     Returns
     -------
@@ -515,14 +524,14 @@ def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
     backend = _check_backend(backend)
     faces = _as_face_stack(faces)
     n, h, w = faces.shape
+    if min(h, w) < 2:
+        raise ValueError(f"dense SIFT needs images of at least 2 x 2 pixels (it takes "
+                         f"central differences); got {h} x {w}.")
     positions = dense_sift_positions((h, w), step=step, bin_size=sizes,
                                      n_bins_spatial=n_bins_spatial)
-    scratch = _Scratch()
-
     def work(chunk):
         return _dense_sift_chunk(chunk, sizes, step, n_bins_spatial, n_orientations,
-                                 smoothing, window_sigma, contrast_threshold, dt, backend,
-                                 scratch)
+                                 smoothing, window_sigma, contrast_threshold, dt, backend)
 
     # threads: numpy/BLAS release the GIL in the heavy steps, and the chunks
     # are copied into one preallocated output (no pickling of descriptors)
