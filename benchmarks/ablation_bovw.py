@@ -8,7 +8,10 @@ PublicTest and PrivateTest. Usage::
     python benchmarks/ablation_bovw.py --data ../shared/fer2013 \
         --out benchmarks/results/ablation_bovw.md
 
-The codebook settings are those of the registry's ``sift-bovw-*`` pipelines.
+The codebook settings are those of the registry's ``sift-bovw-linearsvm``
+and ``sift-bovw-pyramid-svm`` (1,000 words); local learning is that of
+``sift-bovw-local`` without its additions to the paper (the global SVM's
+scores; no mirror images here).
 """
 
 import argparse
@@ -40,7 +43,7 @@ def main(argv=None):
     splits = [data.get_split(s) for s in SPLITS]
     local_pipe = get_spec("sift-bovw-local").build(0)
     global_pipe = get_spec("sift-bovw-pyramid-svm").build(0)
-    bovw = clone(local_pipe.named_steps["bovw"]).set_params(pyramid_levels=(1,))
+    bovw = clone(global_pipe.named_steps["bovw"]).set_params(pyramid_levels=(1,))
     log("fitting the codebook")
     bovw.fit(splits[0][0])
     log("assigning visual words")
@@ -58,7 +61,7 @@ def main(argv=None):
             for learning, clf in [
                 ("global", clone(global_pipe.steps[-1][1])),
                 ("local", clone(local_pipe.steps[-1][1]).set_params(
-                    n_neighbors=args.n_neighbors)),
+                    n_neighbors=args.n_neighbors, global_estimator=None)),
             ]:
                 t0 = time.perf_counter()
                 clf.fit(F[0], ys[0])
