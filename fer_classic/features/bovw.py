@@ -162,9 +162,10 @@ def fit_two_level_codebook(sample, n_words, n_coarse, *, random_state=None, **km
     cell (the sample's descriptors nearest to that coarse word) gets words in
     proportion to its size (:func:`allocate_words`), fitted by k-means on the
     cell's descriptors alone. This is the vocabulary tree of Nister &
-    Stewenius (2006) with two levels: encoding needs
-    :func:`assign_words_two_level`, about ``n_words / (2 * sqrt(n_words))``
-    times fewer distance computations than a flat codebook of the same size.
+    Stewenius (2006) with two levels: encoding with
+    :func:`assign_words_two_level` compares each descriptor with about
+    ``n_coarse + n_words / n_coarse`` vectors instead of ``n_words`` (200
+    instead of 10,000 for 10,000 words under 100 coarse words).
 
     Parameters
     ----------
