@@ -398,6 +398,7 @@ def _dense_sift_chunk(images, sizes, step, n_bins_spatial, n_orientations, smoot
         sigma = b / 6.0 if isinstance(smoothing, str) else float(smoothing)
         geom = _geometry(h, w, step, b, n_bins_spatial, window_sigma)
         if backend == "numba" and _kernel_fits(sigma, h, w):
+            # face by face; a blur shared by several scales is recomputed for each
             parts.append(_describe_faces_numba(images, sigma, geom, n_orientations,
                                                contrast_threshold, dtype))
             continue
@@ -529,6 +530,7 @@ def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
                          f"central differences); got {h} x {w}.")
     positions = dense_sift_positions((h, w), step=step, bin_size=sizes,
                                      n_bins_spatial=n_bins_spatial)
+
     def work(chunk):
         return _dense_sift_chunk(chunk, sizes, step, n_bins_spatial, n_orientations,
                                  smoothing, window_sigma, contrast_threshold, dt, backend)
