@@ -110,6 +110,19 @@ def test_flat_rows_and_dtypes_agree():
     assert hog_output_shape() == (5, 5, 2, 2, 9)
 
 
+def test_compiled_scatter_add_equals_numpy_add_at(monkeypatch):
+    # the Numba loop must add the same votes in the same order: bit-identical
+    import fer_classic.features.hog as hog_module
+
+    faces = _faces("uint8", 70)
+    monkeypatch.setattr(hog_module, "_have_numba", lambda: False)
+    ref = hog_features(faces)
+    monkeypatch.undo()
+    if not hog_module._have_numba():
+        pytest.skip("numba is not installed")
+    np.testing.assert_array_equal(hog_features(faces), ref)
+
+
 def test_output_independent_of_batching():
     faces = _faces("uint8", 150, seed=3)
     whole = hog_features(faces)

@@ -17,7 +17,8 @@ same descriptor as :func:`skimage.feature.hog` applied face by face (grayscale,
   ``L2-Hys`` (clip at 0.2, renormalise) with ``eps = 1e-5``.
 
 The work is plain NumPy on float32 buffers of a few dozen faces (so they stay
-in cache), with one ``np.add.at`` per buffer for the cell histograms.
+in cache), with one scatter-add per buffer for the cell histograms (a Numba
+loop when Numba is installed, else ``np.add.at``: the same sums either way).
 Orientation bins come from a float32 ``arctan2``; the few pixels whose angle
 lies within ``1e-4`` bin of a bin edge (and is not exactly horizontal) are
 re-binned with scikit-image's exact float64 formula, so bin assignments match
@@ -27,6 +28,7 @@ sums and norms: the tests require a maximum absolute difference below 1e-5
 """
 
 import functools
+import importlib
 import numbers
 
 import numpy as np
@@ -37,6 +39,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import FACE_SIZE
 from ..utils.parallel import check_n_jobs, map_chunks
 from ..utils.validation import check_faces, check_positive_int
+from .sift import _have_numba
 
 __all__ = ["hog_features", "hog_output_shape", "HOG"]
 
@@ -102,6 +105,14 @@ def hog_output_shape(
             f"least {b_row * c_row} rows and {b_col * c_col} columns."
         )
     return (n_blocks_row, n_blocks_col, b_row, b_col, orientations)
+
+
+def _scatter_add(out, index, values):
+    """``np.add.at(out, index, values)`` on 1-D arrays; compiled when Numba is installed."""
+    if _have_numba():
+        importlib.import_module("._hog_kernels", __package__).scatter_add(out, index, values)
+    else:
+        np.add.at(out, index, values)
 
 
 @functools.lru_cache(maxsize=32)
@@ -277,7 +288,7 @@ def _iter_cell_histograms(faces, orientations, c_row, c_col, transform_sqrt):
         # and divided by the cell area in one small matrix product.
         votes = acc[: m * (n_cells + 1) * slots]
         votes[:] = 0
-        np.add.at(votes, idx.reshape(-1), mg.reshape(-1))
+        _scatter_add(votes, idx.reshape(-1), mg.reshape(-1))
         out = np.matmul(votes.reshape(m * (n_cells + 1), slots), fold).reshape(
             m, n_cells + 1, n_orient
         )[:, :n_cells]
