@@ -7,7 +7,8 @@ reports 67.484 %. This script measures, side by side and on the same
 features, what the details the paper leaves open are worth:
 
 - the vocabulary size (``--words``), flat or two-level (``--coarse-words``),
-  and the SIFT scales (``--bin-size``);
+  searching one or more coarse cells (``--probes``), and the SIFT scales
+  (``--bin-size``);
 - flipped training faces: every classifier here is fitted on the Training
   faces and their mirror images;
 - local learning (``--k`` neighbours, linear kernel, one-vs-rest linear SVMs
@@ -54,7 +55,7 @@ from fer_classic.utils.progress import log, show_progress  # noqa: E402
 TESTS = ("PublicTest", "PrivateTest")
 
 
-def features(n_words, splits, seed, n_jobs, n_coarse_words=None, bin_size=4):
+def features(n_words, splits, seed, n_jobs, n_coarse_words=None, bin_size=4, n_probes=1):
     """Presence-pyramid features as the protocol computes them with mirror images.
 
     ``"Training"`` stacks the Training faces and their mirror images; each
@@ -62,7 +63,8 @@ def features(n_words, splits, seed, n_jobs, n_coarse_words=None, bin_size=4):
     """
     bovw = BagOfVisualWords(
         extractor=DenseSIFT(step=2, bin_size=bin_size), n_words=n_words,
-        n_samples=max(200_000, 50 * n_words), n_coarse_words=n_coarse_words, pyramid_levels=(1, 2, 4), encoding="presence",
+        n_samples=max(200_000, 50 * n_words), n_coarse_words=n_coarse_words, n_probes=n_probes,
+        pyramid_levels=(1, 2, 4), encoding="presence",
         normalize="l2", n_init=1, sparse_output=True, random_state=seed, n_jobs=n_jobs)
     # the classifier step is not used: compute_features stops before it
     pipeline = Pipeline([("bovw", bovw), ("svm", LinearSVM())])
@@ -97,6 +99,8 @@ def main(argv=None):
     p.add_argument("--words", type=int, nargs="+", default=[1000, 10000])
     p.add_argument("--coarse-words", type=int, default=None,
                    help="two-level codebooks with this many coarse words (default: flat)")
+    p.add_argument("--probes", type=int, default=1,
+                   help="coarse cells searched per descriptor with --coarse-words")
     p.add_argument("--bin-size", type=int, nargs="+", default=[4],
                    help="SIFT bin sizes in pixels (several: one codebook over all scales)")
     p.add_argument("--k", type=int, default=200, help="neighbours of local learning")
@@ -118,7 +122,7 @@ def main(argv=None):
         for n_words in args.words:
             t0 = time.perf_counter()
             F = features(n_words, splits, args.seed, args.n_jobs, args.coarse_words,
-                         tuple(args.bin_size))
+                         tuple(args.bin_size), args.probes)
             log(f"{n_words} words: features in {time.perf_counter() - t0:.0f} s")
             rows = rows_for(F, y, args.k, args.C, args.weights, args.n_jobs)
             best = max(range(len(rows)), key=lambda i: rows[i][1])
@@ -130,7 +134,8 @@ def main(argv=None):
     wall = time.perf_counter() - t_start
     bins = " and ".join(str(b) for b in args.bin_size)
     codebook = ("flat codebooks" if args.coarse_words is None
-                else f"two-level codebooks under {args.coarse_words} coarse words")
+                else f"two-level codebooks under {args.coarse_words} coarse words"
+                + ("" if args.probes == 1 else f", {args.probes} searched per descriptor"))
     text = "\n".join(lines + [
         "",
         "Each vocabulary's best row on PublicTest in bold. Classifiers fitted on the Training "

@@ -45,8 +45,9 @@ def test_bench_local_global_writes_the_weight_table(small_fisher_pipeline, tmp_p
 
 @pytest.mark.parametrize("extra, footer", [
     ([], "4-pixel bins, flat codebooks"),
-    (["--coarse-words", "4", "--bin-size", "4", "6"],
-     "4 and 6-pixel bins, two-level codebooks under 4 coarse words"),
+    (["--coarse-words", "4", "--probes", "2", "--bin-size", "4", "6"],
+     "4 and 6-pixel bins, two-level codebooks under 4 coarse words, 2 searched per "
+     "descriptor"),
 ])
 def test_bench_bovw_vocabulary_writes_a_row_per_classifier(tmp_path, monkeypatch, extra, footer):
     monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path / "cache"))

@@ -189,9 +189,22 @@ def test_two_level_assignment_is_nearest_word_of_nearest_cell():
     for i in range(0, len(x), 97):
         lo, hi = offsets[cells[i]], offsets[cells[i] + 1]
         assert words[i] == lo + pairwise_distances_argmin(x[i:i + 1], codebook[lo:hi])[0]
-    # one coarse cell is a flat codebook
+    # one coarse cell is a flat codebook; so is searching every cell
+    flat = assign_words(x, codebook)
+    np.testing.assert_array_equal(assign_words_two_level(x, coarse[:1], codebook, [0, 40]), flat)
     np.testing.assert_array_equal(
-        assign_words_two_level(x, coarse[:1], codebook, [0, 40]), assign_words(x, codebook))
+        assign_words_two_level(x, coarse, codebook, offsets, n_probes=len(coarse)), flat)
+    # two probes: the nearest word of the two nearest cells
+    two = assign_words_two_level(x, coarse, codebook, offsets, n_probes=2)
+    d_coarse = ((x[:, None, :] - coarse[None]) ** 2).sum(-1)
+    for i in range(0, len(x), 97):
+        near = np.argsort(d_coarse[i])[:2]
+        allowed = np.concatenate([np.arange(offsets[c], offsets[c + 1]) for c in near])
+        d = ((codebook[allowed] - x[i]) ** 2).sum(-1)
+        assert two[i] == allowed[np.argmin(d)]
+    assert np.mean(two == flat) > np.mean(words == flat)
+    with pytest.raises(ValueError, match="n_probes"):
+        assign_words_two_level(x, coarse, codebook, offsets, n_probes=0)
 
 
 def test_two_level_codebook_is_seeded():
@@ -213,6 +226,11 @@ def test_two_level_bag_of_words_uses_the_tree():
     assert bovw.transform(faces[:5]).shape == (5, 24 * 5)
     flat = _small(n_words=24).fit(faces)
     assert flat.coarse_codebook_ is None and flat.word_offsets_ is None
+    bovw.set_params(n_probes=2)
+    expected = assign_words_two_level(desc.reshape(-1, 128), bovw.coarse_codebook_,
+                                      bovw.codebook_, bovw.word_offsets_,
+                                      n_probes=2).reshape(5, -1)
+    np.testing.assert_array_equal(bovw.transform_words(faces[:5]), expected)
 
 
 def test_pyramid_cells_numbering():
@@ -235,6 +253,7 @@ def test_pyramid_cells_numbering():
     ({"n_words": 5000}, "at least as many descriptors"),
     ({"n_coarse_words": 0}, "n_coarse_words"),
     ({"n_coarse_words": 13}, "must not exceed n_words=12"),
+    ({"n_probes": 0}, "n_probes"),
 ])
 def test_bad_parameters_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):

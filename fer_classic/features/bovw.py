@@ -54,22 +54,39 @@ def assign_words(descriptors, codebook, *, batch_size=None):
     >>> assign_words(np.array([[0., 0.], [5., 5.]]), np.array([[4., 4.], [0., 1.]]))
     array([1, 0], dtype=int32)
     """
+    return _nearest_words(descriptors, codebook, 1, batch_size)[0][:, 0]
+
+
+def _nearest_words(descriptors, codebook, n_nearest=1, batch_size=None):
+    """``(words, scores)``, both ``(m, n_nearest)``: the nearest codewords of each row.
+
+    A score is ``||c||^2 / 2 - x . c``, the squared distance ``||x - c||^2 / 2``
+    less a constant per descriptor: scores of one descriptor compare across
+    codebooks. With ``n_nearest > 1`` the words come in no particular order.
+    """
     c = np.asarray(codebook, dtype=np.float32)
     if batch_size is None:
         batch_size = max(64, _BLOCK_VALUES // max(len(c), 1))
     batch_size = check_positive_int(batch_size, "batch_size")
     half_sq = 0.5 * np.einsum("kd,kd->k", c, c)
-    out = np.empty(len(descriptors), dtype=np.int32)
-    for start in range(0, len(descriptors), batch_size):
+    m = len(descriptors)
+    words = np.empty((m, n_nearest), dtype=np.int32)
+    best = np.empty((m, n_nearest), dtype=np.float32)
+    for start in range(0, m, batch_size):
         x = np.asarray(descriptors[start:start + batch_size], dtype=np.float32)
         # argmin ||x - c||^2 = argmin (||c||^2 / 2 - x . c)
         scores = x @ c.T
         np.subtract(half_sq, scores, out=scores)
-        out[start:start + len(x)] = np.argmin(scores, axis=1)
-    return out
+        if n_nearest == 1:
+            w = np.argmin(scores, axis=1)[:, None]
+        else:
+            w = np.argpartition(scores, n_nearest - 1, axis=1)[:, :n_nearest]
+        words[start:start + len(x)] = w
+        best[start:start + len(x)] = np.take_along_axis(scores, w, axis=1)
+    return words, best
 
 
-def assign_words_two_level(descriptors, coarse, codebook, offsets):
+def assign_words_two_level(descriptors, coarse, codebook, offsets, *, n_probes=1):
     """Nearest word of every descriptor in a two-level (tree) codebook.
 
     Each descriptor goes to its nearest coarse word ``c``, then to its nearest
@@ -77,7 +94,10 @@ def assign_words_two_level(descriptors, coarse, codebook, offsets):
     the descriptors of that coarse cell (:func:`fit_two_level_codebook`).
     With ``n_coarse`` coarse words of about ``n_words / n_coarse`` words each,
     this compares a descriptor with ``n_coarse + n_words / n_coarse`` vectors
-    instead of ``n_words``.
+    instead of ``n_words``. With ``n_probes > 1``, the words of its
+    ``n_probes`` nearest coarse cells are searched, and the nearest of them
+    wins: closer to a flat codebook's assignment, ``n_probes`` times the
+    fine-level work.
 
     Parameters
     ----------
@@ -89,6 +109,8 @@ def assign_words_two_level(descriptors, coarse, codebook, offsets):
     offsets : ndarray of shape (n_coarse + 1,), int
         Cell ``c``'s words are ``codebook[offsets[c]:offsets[c + 1]]`` (at
         least one each).
+    n_probes : int, default=1
+        Coarse cells searched per descriptor (at most ``n_coarse``).
 
     Returns
     -------
@@ -104,15 +126,22 @@ def assign_words_two_level(descriptors, coarse, codebook, offsets):
     array([1, 2], dtype=int32)
     """
     offsets = np.asarray(offsets)
-    cells = assign_words(descriptors, coarse)
-    order = np.argsort(cells, kind="stable")
-    bounds = np.searchsorted(cells[order], np.arange(len(coarse) + 1))
-    out = np.empty(len(descriptors), dtype=np.int32)
-    for c in range(len(coarse)):
-        idx = order[bounds[c]:bounds[c + 1]]
-        if len(idx):
-            lo, hi = int(offsets[c]), int(offsets[c + 1])
-            out[idx] = lo + assign_words(np.asarray(descriptors)[idx], codebook[lo:hi])
+    n_probes = min(check_positive_int(n_probes, "n_probes"), len(coarse))
+    x = np.asarray(descriptors)
+    probes = _nearest_words(x, coarse, n_probes)[0]
+    out = np.empty(len(x), dtype=np.int32)
+    best = np.full(len(x), np.inf, dtype=np.float32)
+    for cells in probes.T:
+        order = np.argsort(cells, kind="stable")
+        bounds = np.searchsorted(cells[order], np.arange(len(coarse) + 1))
+        for c in range(len(coarse)):
+            idx = order[bounds[c]:bounds[c + 1]]
+            if len(idx):
+                lo, hi = int(offsets[c]), int(offsets[c + 1])
+                words, scores = _nearest_words(x[idx], codebook[lo:hi])
+                closer = scores[:, 0] < best[idx]
+                out[idx[closer]] = lo + words[closer, 0]
+                best[idx[closer]] = scores[closer, 0]
     return out
 
 
@@ -306,6 +335,9 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
         own, and every descriptor compared with the coarse words and then
         with the words of its cell only. With 10,000 words and 100 coarse
         words that is 50 times fewer distance computations than flat.
+    n_probes : int, default=1
+        With ``n_coarse_words``: coarse cells whose words are searched for
+        each descriptor (its nearest ones; see :func:`assign_words_two_level`).
     pyramid_levels : sequence of int, default=(1, 2)
         Grid sizes of the spatial pyramid: ``(1, 2)`` is the whole face plus a
         2x2 grid (5 cells); ``(1,)`` is a plain bag of words.
@@ -378,13 +410,14 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, extractor=None, n_words=1000, n_samples=200_000, n_coarse_words=None,
-                 pyramid_levels=(1, 2), encoding="presence", normalize="l2",
+                 n_probes=1, pyramid_levels=(1, 2), encoding="presence", normalize="l2",
                  level_weights=None, n_init=3, max_iter=100, batch_size=4096, chunk_size=512,
                  sparse_output=False, random_state=0, n_jobs=None):
         self.extractor = extractor
         self.n_words = n_words
         self.n_samples = n_samples
         self.n_coarse_words = n_coarse_words
+        self.n_probes = n_probes
         self.pyramid_levels = pyramid_levels
         self.encoding = encoding
         self.normalize = normalize
@@ -401,6 +434,7 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
     def _validate_params(self):
         check_positive_int(self.n_words, "n_words")
         check_positive_int(self.n_samples, "n_samples")
+        check_positive_int(self.n_probes, "n_probes")
         if self.n_coarse_words is not None:
             check_positive_int(self.n_coarse_words, "n_coarse_words")
             if self.n_coarse_words > self.n_words:
@@ -518,7 +552,8 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
             if self.coarse_codebook_ is None:
                 return assign_words(desc, self.codebook_).reshape(m, k)
             return assign_words_two_level(desc, self.coarse_codebook_, self.codebook_,
-                                          self.word_offsets_).reshape(m, k)
+                                          self.word_offsets_,
+                                          n_probes=self.n_probes).reshape(m, k)
 
         return map_chunks(words, faces, chunk_size=self.chunk_size, n_jobs=self.n_jobs,
                           desc="visual words")
