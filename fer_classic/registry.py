@@ -337,6 +337,7 @@ register(PipelineSpec(
     tags=("sift",),
 ))
 
+
 def _bovw_tree(random_state):
     # The paper's features with a larger vocabulary: 10,000 words under 100
     # coarse words (a two-level codebook: each descriptor is compared with 100
@@ -345,7 +346,8 @@ def _bovw_tree(random_state):
     # 0.3 / 0.6 points higher on PublicTest / PrivateTest than this codebook,
     # but took about 9 minutes more to encode; 20,000 words under 100 gained
     # 0.5 PublicTest points for 7 more minutes (benchmarks/results/
-    # bovw_vocabulary.md and the session notes of issue #3).
+    # bovw_vocabulary.md, bovw_vocabulary_tree.md; the encoding times are
+    # from the session notes of issue #3).
     return BagOfVisualWords(
         extractor=DenseSIFT(step=2, bin_size=4), n_words=10_000, n_coarse_words=100,
         n_samples=500_000, pyramid_levels=(1, 2, 4), encoding="presence", normalize="l2",
@@ -363,8 +365,9 @@ register(PipelineSpec(
             local_views="all")),
     ]),
     # k = 200: with 1,000 words it beat k = 500 (benchmarks/results/full-sift)
-    # and tied with k = 100 (58.60 / 58.68 % PublicTest, benchmarks/results/
-    # full); with 10,000 words k = 400 was no better (issue #3 notes). The
+    # and tied with k = 100 (58.60 against 58.68 % PublicTest in the full
+    # record of commit 45ecbad); with 10,000 words k = 400 was no better
+    # (issue #3 notes). The
     # weight 0.25 of the global SVM (C = 0.1) was the best on PublicTest of
     # those measured side by side by benchmarks/bench_bovw_vocabulary.py: on
     # the grid, each weight would cost another local pass.
