@@ -4,7 +4,9 @@ A codebook of ``n_words`` visual words is learnt by k-means on a sample of
 local descriptors (dense SIFT by default); a face is then described by which
 words occur (``presence``) or how often (``histogram``) in the whole face and
 in each cell of finer grids (a spatial pyramid), one block of ``n_words``
-values per cell.
+values per cell. Large codebooks can be two-level (coarse words, then words
+within each coarse cell), which makes finding a descriptor's word much
+cheaper (:func:`fit_two_level_codebook`, :func:`assign_words_two_level`).
 """
 
 import numbers
