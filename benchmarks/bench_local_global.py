@@ -98,11 +98,13 @@ def main(argv=None):
     lines.append("| global SVM alone | "
                  + " | ".join(f"{accuracy(global_scores[s], ys[s]):.2f}" for s in tests) + " |")
     registry_weight = combined.global_weight
+    # the registry's global SVM sits in a CachedClassifier: its C is nested
+    glob_C = next(v for k, v in glob.get_params().items() if k.rsplit("__", 1)[-1] == "C")
     lines += [
         "",
         f"`{PIPELINE}` (registry `global_weight` = {registry_weight:g}): local learning with "
         f"k = {local.n_neighbors} on the Fisher vectors of the Training faces and their mirror "
-        f"images, plus w x the global linear SVM (C = {glob.C:g}). "
+        f"images, plus w x the global linear SVM (C = {glob_C:g}). "
         + ("Local learning scores each test face, the global SVM the face and its mirror "
            "image (mean). " if local.local_views == "first" else
            "Both scores are means over each test face and its mirror image. ")

@@ -245,6 +245,20 @@ def compute_features(pipeline, splits, *, data_key=None, memory=None, mirror_tra
     return dict(zip(names, F_all))
 
 
+def _with_memory(classifier, mem):
+    """``classifier`` with ``mem`` given to each of its ``memory`` parameters left at None.
+
+    Nested ones too (``global_estimator__memory``, say): a
+    :class:`~fer_classic.models.CachedClassifier` then caches its fit beside
+    the features.
+    """
+    if mem is None:
+        return classifier
+    unset = [k for k, v in classifier.get_params(deep=True).items()
+             if (k == "memory" or k.endswith("__memory")) and v is None]
+    return clone(classifier).set_params(**dict.fromkeys(unset, mem)) if unset else classifier
+
+
 def _predict(est, F, F_mirrored):
     if F_mirrored is None:
         return est.predict(F)
@@ -292,7 +306,10 @@ def run_protocol(
         A fingerprint of ``splits`` (see ``FER2013.fingerprint``). Features
         are cached on disk only when both ``data_key`` and ``memory`` are given.
     memory : str, pathlib.Path or joblib.Memory, optional
-        Where to cache feature matrices.
+        Where to cache feature matrices. Also given to every parameter named
+        ``memory`` of the classifier or of an estimator nested in it that is
+        left at None, so that a :class:`~fer_classic.models.CachedClassifier`
+        caches its fit there (with ``data_key`` only, as the features).
     n_jobs : int, optional
         Candidates fitted in parallel (joblib semantics), in threads unless a
         backend is set with :func:`joblib.parallel_config` (e.g. Dask): the
@@ -345,6 +362,7 @@ def run_protocol(
         y_train = np.concatenate([y_train, y_train])
 
     mem = _memory(memory, data_key)
+    classifier = _with_memory(classifier, mem)
 
     # Group candidates by their feature parameters: one extraction per group.
     groups = {}

@@ -75,14 +75,15 @@ def dataset_summary(data):
 
 
 def _config(spec, data_summary, quick, seed):
+    mirror_train, mirror_test = spec.get_mirror(quick)
     return {
         "fingerprint": data_summary["fingerprint"],
         "quick": bool(quick),
         "seed": int(seed),
         "grid": repr(spec.get_grid(quick)),
         "pipeline": repr(spec.build(seed)),
-        "mirror_train": spec.mirror_train,
-        "mirror_test": spec.mirror_test,
+        "mirror_train": mirror_train,
+        "mirror_test": mirror_test,
         "fer_classic": __version__,
     }
 
@@ -183,12 +184,13 @@ def run_benchmark(
                 continue
         if verbose:
             log(f"[{spec.name}] ({i + 1}/{len(specs)}) {spec.description}")
+        mirror_train, mirror_test = spec.get_mirror(quick)
         t0 = time.perf_counter()
         try:
             result = run_protocol(
                 spec.build(seed), spec.get_grid(quick), splits, data_key=data_key,
                 memory=cache_dir, n_jobs=n_jobs, verbose=verbose, name=spec.name,
-                mirror_train=spec.mirror_train, mirror_test=spec.mirror_test,
+                mirror_train=mirror_train, mirror_test=mirror_test,
             )
         except Exception as exc:  # keep going: finished pipelines stay written
             failures.append((spec.name, exc))

@@ -7,6 +7,7 @@ from sklearn.pipeline import Pipeline
 
 from fer_classic.bench import main
 from fer_classic.features import Pixels
+from fer_classic.models import LinearSVM
 from fer_classic.registry import PipelineSpec, register, unregister
 from fer_classic.report import strip_timings
 
@@ -100,3 +101,21 @@ def test_a_failing_pipeline_keeps_the_others(tmp_path, capsys):
     res = json.loads((out / "results.json").read_text())
     assert [r["name"] for r in res["results"]] == ["hog-linearsvm"]
     assert not (out / "runs" / "test-exploding.json").exists()
+
+
+def test_quick_runs_follow_quick_mirror(tmp_path):
+    records = {}
+    for quick_mirror in (True, False):
+        register(PipelineSpec("test-mirrored", lambda rs: Pipeline(
+            [("px", Pixels()), ("clf", LinearSVM(C=1e-3))]), mirror_train=True,
+            mirror_test=True, quick_mirror=quick_mirror), overwrite=True)
+        try:
+            out = tmp_path / str(quick_mirror)
+            assert main(["--pipelines", "test-mirrored", "--quick", "--out", str(out)]) == 0
+        finally:
+            unregister("test-mirrored")
+        records[quick_mirror] = json.loads((out / "runs" / "test-mirrored.json").read_text())
+    assert records[True]["n_train"] == 2 * records[False]["n_train"]
+    for quick_mirror, record in records.items():
+        assert record["config"]["mirror_train"] is quick_mirror
+        assert record["config"]["mirror_test"] is quick_mirror

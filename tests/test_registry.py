@@ -65,3 +65,11 @@ def test_baseline_pipelines_learn_synthetic_faces():
     for name, floor in [("hog-linearsvm", 3 / 7), ("pixels-linearsvm", 2 / 7)]:
         pipe = get_spec(name).build(0).fit(X, y)
         assert (pipe.predict(Xt) == yt).mean() > floor, name
+
+
+def test_quick_mirror_turns_mirror_images_off_in_quick_runs_only():
+    spec = PipelineSpec("x", None, mirror_train=True, mirror_test=True, quick_mirror=False)
+    assert spec.get_mirror(quick=False) == (True, True)
+    assert spec.get_mirror(quick=True) == (False, False)
+    kept = PipelineSpec("x", None, mirror_train=True, mirror_test=False)
+    assert kept.get_mirror(quick=True) == (True, False)

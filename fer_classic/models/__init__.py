@@ -1,5 +1,7 @@
-"""Classifiers and kernels: a fast linear SVM, histogram kernels, local learning, mirroring."""
+"""Classifiers and kernels: a fast linear SVM, histogram kernels, local learning, mirroring,
+and an on-disk cache of fitted classifiers."""
 
+from .cached import CachedClassifier
 from .kernels import (
     KernelSVC,
     additive_chi2_kernel,
@@ -12,6 +14,7 @@ from .local import LocalLearningClassifier
 from .mirror import MirrorClassifier, mirror_averaged_scores, predict_mirror_averaged
 
 __all__ = [
+    "CachedClassifier",
     "KernelSVC",
     "LinearSVM",
     "LocalLearningClassifier",
