@@ -32,6 +32,7 @@ from sklearn.pipeline import Pipeline
 from . import EMOTIONS, SPLITS
 from .datasets.augment import mirror_faces
 from .distributed import scatter_arrays
+from .models.cached import CachedClassifier
 from .models.mirror import MirrorClassifier, predict_mirror_averaged
 from .utils.progress import log, progress, show_progress
 
@@ -246,16 +247,20 @@ def compute_features(pipeline, splits, *, data_key=None, memory=None, mirror_tra
 
 
 def _with_memory(classifier, mem):
-    """``classifier`` with ``mem`` given to each of its ``memory`` parameters left at None.
+    """``classifier`` with ``mem`` given to each :class:`CachedClassifier` in it without one.
 
-    Nested ones too (``global_estimator__memory``, say): a
-    :class:`~fer_classic.models.CachedClassifier` then caches its fit beside
-    the features.
+    Nested ones too (a local learner's ``global_estimator``, say): they then
+    cache their fits beside the features.
     """
     if mem is None:
         return classifier
-    unset = [k for k, v in classifier.get_params(deep=True).items()
-             if (k == "memory" or k.endswith("__memory")) and v is None]
+    params = classifier.get_params(deep=True)
+    unset = []
+    for key, value in params.items():
+        owner, _, name = key.rpartition("__")
+        if name == "memory" and value is None and isinstance(
+                params[owner] if owner else classifier, CachedClassifier):
+            unset.append(key)
     return clone(classifier).set_params(**dict.fromkeys(unset, mem)) if unset else classifier
 
 
@@ -306,10 +311,10 @@ def run_protocol(
         A fingerprint of ``splits`` (see ``FER2013.fingerprint``). Features
         are cached on disk only when both ``data_key`` and ``memory`` are given.
     memory : str, pathlib.Path or joblib.Memory, optional
-        Where to cache feature matrices. Also given to every parameter named
-        ``memory`` of the classifier or of an estimator nested in it that is
-        left at None, so that a :class:`~fer_classic.models.CachedClassifier`
-        caches its fit there (with ``data_key`` only, as the features).
+        Where to cache feature matrices. Also given to every
+        :class:`~fer_classic.models.CachedClassifier` in the classifier
+        (nested ones too) whose ``memory`` is None, which then caches its fit
+        there (only when ``data_key`` is given, as for the features).
     n_jobs : int, optional
         Candidates fitted in parallel (joblib semantics), in threads unless a
         backend is set with :func:`joblib.parallel_config` (e.g. Dask): the

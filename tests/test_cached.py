@@ -94,3 +94,19 @@ def test_protocol_shares_one_fit_between_pipelines(tmp_path):
     assert FITS == [0.3, 0.3]
     # the caller's pipeline is left as it was
     assert alone[-1].memory is None
+
+
+def test_protocol_gives_its_memory_to_cached_classifiers_only(tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from fer_classic.protocol import _with_memory
+
+    inner = CachedClassifier(LinearSVM())
+    clf = _with_memory(make_pipeline(StandardScaler(), inner), tmp_path)
+    assert clf.memory is None  # a Pipeline's own cache is the user's choice
+    assert clf[-1].memory == tmp_path and inner.memory is None
+    mine = CachedClassifier(LinearSVM(), memory=tmp_path / "mine")
+    assert _with_memory(mine, tmp_path) is mine
+    local = _with_memory(LocalLearningClassifier(global_estimator=inner), tmp_path)
+    assert local.global_estimator.memory == tmp_path
