@@ -415,9 +415,10 @@ def _fisher(random_state):
     )
 
 
-#: --quick runs fit a small mixture on fewer descriptors, without mirror
-#: images (which double the faces to encode: 35 s of features in the quick
-#: record of commit 8f0063f).
+#: --quick runs fit a small mixture on fewer descriptors. The Fisher
+#: pipelines also leave out mirror images in --quick runs (quick_mirror=False):
+#: they double the faces to encode (35 s of features in the quick record of
+#: commit 8f0063f).
 _QUICK_FISHER = {"fisher__n_components": [16], "fisher__n_samples": [50_000]}
 
 
@@ -445,7 +446,7 @@ register(PipelineSpec(
     quick_grid=_QUICK_FISHER | {"svm__estimator__C": [0.1]},
     mirror_train=True,
     mirror_test=True,
-    quick_mirror=False,  # see _QUICK_FISHER
+    quick_mirror=False,
     description="Fisher vectors (256 Gaussians) of multi-scale dense RootSIFT with keypoint "
                 "positions, Training faces and their mirror images, linear SVM, scores "
                 "averaged over each test face and its mirror image",

@@ -86,8 +86,9 @@ class CachedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self : CachedClassifier
         """
         memory = self.memory
-        memory = check_memory(os.fspath(memory) if isinstance(memory, os.PathLike) else memory)
-        self.estimator_ = memory.cache(_fit_clone)(self.estimator, X, y)
+        if isinstance(memory, os.PathLike):  # check_memory takes str, not Path
+            memory = os.fspath(memory)
+        self.estimator_ = check_memory(memory).cache(_fit_clone)(self.estimator, X, y)
         self.classes_ = self.estimator_.classes_
         if hasattr(self.estimator_, "n_features_in_"):
             self.n_features_in_ = self.estimator_.n_features_in_
