@@ -18,19 +18,14 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_memory
 
+from .mirror import _estimator_has
+
 __all__ = ["CachedClassifier"]
 
 
 def _fit_clone(estimator, X, y):
     """A clone of ``estimator`` fitted on ``X, y`` (the function ``memory`` caches)."""
     return clone(estimator).fit(X, y)
-
-
-def _estimator_has(method):
-    def check(self):
-        return hasattr(self.estimator_ if hasattr(self, "estimator_") else self.estimator,
-                       method)
-    return check
 
 
 class CachedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
