@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from joblib import Memory, Parallel, delayed
-from scipy import sparse
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
 from sklearn.model_selection import ParameterGrid
@@ -147,20 +146,16 @@ def _fit_transform_features(features, data_key, splits, mirror_train=False, mirr
     del data_key  # only used as part of the cache key
     t0 = time.perf_counter()
     X_train, y_train = splits[0]
-    F_train = features.fit_transform(X_train, y_train)
     if mirror_train:
-        X_mirror = mirror_faces(X_train)
-        if sparse.issparse(F_train):
-            F_train = sparse.vstack([F_train, features.transform(X_mirror)], format="csr")
-        else:
-            # one array allocated up front: the peak is the stacked matrix plus
-            # one half, not both halves plus their concatenation (gigabytes
-            # for Fisher vectors)
-            n = len(F_train)
-            stacked = np.empty((2 * n,) + F_train.shape[1:], dtype=F_train.dtype)
-            stacked[:n] = F_train
-            F_train = stacked
-            F_train[n:] = features.transform(X_mirror)
+        # fitted on the Training faces, then one transform of the faces and
+        # their mirror images: the stacked matrix is the only copy (the
+        # features are computed row by row, so this equals transforming the
+        # halves apart), where stacking two halves would hold 1.5 times it
+        # (gigabytes for Fisher vectors)
+        features.fit(X_train, y_train)
+        F_train = features.transform(np.concatenate([X_train, mirror_faces(X_train)]))
+    else:
+        F_train = features.fit_transform(X_train, y_train)
     F_other = [features.transform(X) for X, _ in splits[1:]]
     if mirror_test:
         F_other += [features.transform(mirror_faces(X)) for X, _ in splits[1:]]

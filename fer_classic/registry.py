@@ -407,11 +407,12 @@ register(PipelineSpec(
 def _fisher(random_state):
     # Dense SIFT every 2 pixels at three bin sizes (16, 24 and 32-pixel
     # patches), square-rooted, PCA to 64 dimensions plus the keypoint position,
-    # a 256-Gaussian mixture: 2 x 256 x 66 = 33,792 values per face.
+    # a 256-Gaussian mixture: 2 x 256 x 66 = 33,792 values per face, held in
+    # float16 (3.9 GB for Training and its mirror images instead of 7.8 GB).
     return FisherVector(
         extractor=DenseSIFT(step=2, bin_size=(4, 6, 8), dtype="uint8"), n_components=256,
         pca_components=64, spatial_weight=1.0, n_samples=200_000,
-        random_state=random_state, n_jobs=2,
+        random_state=random_state, n_jobs=2, dtype="float16",
     )
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.datasets import make_synthetic_faces
@@ -88,6 +89,14 @@ def test_shapes_and_normalisation(fitted, faces):
     np.testing.assert_allclose(fitted.transform(faces[0].reshape(len(faces[0]), -1)), F)
 
 
+def test_float16_output_is_the_float32_vectors_rounded(fitted, faces):
+    half = clone(fitted).set_params(dtype="float16").fit(faces[0])
+    F16 = half.transform(faces[0][:5])
+    assert F16.dtype == np.float16
+    # the same fit (dtype only changes transform's output), rounded once
+    np.testing.assert_array_equal(F16, fitted.transform(faces[0][:5]).astype(np.float16))
+
+
 def test_no_spatial_weight_drops_positions(faces):
     fv = FisherVector(DenseSIFT(step=6), n_components=3, pca_components=5, spatial_weight=0,
                       n_samples=1000).fit(faces[0])
@@ -118,6 +127,7 @@ def test_separates_classes_better_than_chance(faces):
     ({"spatial_weight": -1}, "spatial_weight"),
     ({"spatial_weight": np.nan}, "spatial_weight"),
     ({"hellinger": "yes"}, "hellinger"),
+    ({"dtype": "float64"}, "dtype"),
     ({"pca_components": 500}, "pca_components=500"),
     ({"n_components": 10**6, "n_samples": 10**6}, "n_components"),
 ])

@@ -147,3 +147,16 @@ def test_padding_columns_add_nothing_to_the_objective():
     np.testing.assert_allclose(gb8[:7], gb)
     np.testing.assert_array_equal(gW8[:, 7], 0)
     assert gb8[7] == 0
+
+
+def test_float16_input_is_fitted_in_float32_blocks():
+    # float16 data are converted block by block: the same objective, block
+    # for block, as the float32 copy of the same values
+    X, y = _data(seed=2)
+    X16 = (X / np.abs(X).max()).astype(np.float16)
+    half = LinearSVM(C=0.1).fit(X16, y)
+    single = LinearSVM(C=0.1).fit(X16.astype(np.float32), y)
+    np.testing.assert_allclose(half.coef_, single.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(half.decision_function(X16),
+                               single.decision_function(X16.astype(np.float32)),
+                               rtol=1e-5, atol=1e-6)

@@ -235,3 +235,21 @@ def test_global_estimator_errors():
 def test_check_estimator_with_global_estimator():
     check_estimator(LocalLearningClassifier(n_neighbors=6, global_estimator=LogisticRegression(),
                                             global_weight=0.5))
+
+
+def test_float16_training_set_equals_its_float32_copy():
+    # float16 rows are converted to float32 for the neighbour search (block by
+    # block) and for each local fit: the same neighbours and scores as with
+    # the float32 copy of the same values, global model included
+    from fer_classic.models import LinearSVM
+    X, y = _data(seed=3)
+    X16 = (X / 10).astype(np.float16)
+    X32 = X16.astype(np.float32)
+    params = dict(n_neighbors=25, metric="linear", global_estimator=LinearSVM(C=0.1),
+                  global_weight=0.5)
+    half = LocalLearningClassifier(**params).fit(X16[:90], y[:90])
+    single = LocalLearningClassifier(**params).fit(X32[:90], y[:90])
+    assert half._X_fit.dtype == np.float16  # held in half precision
+    np.testing.assert_array_equal(half.kneighbors(X16[90:]), single.kneighbors(X32[90:]))
+    np.testing.assert_allclose(half.decision_function(X16[90:]),
+                               single.decision_function(X32[90:]), rtol=1e-5, atol=1e-6)

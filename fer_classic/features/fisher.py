@@ -30,6 +30,8 @@ from .sift import DenseSIFT, _as_face_stack, sample_descriptors
 
 __all__ = ["FisherVector", "fisher_vector"]
 
+_DTYPES = {"float32": np.float32, "float16": np.float16}
+
 
 def fisher_vector(descriptors, means, covariances, weights, *, improved=True):
     """Fisher vectors of sets of local descriptors under a diagonal GMM.
@@ -134,6 +136,17 @@ class FisherVector(TransformerMixin, BaseEstimator):
         Seeds the sample, PCA and the mixture.
     n_jobs : int or None, default=None
         Parallel chunks (joblib semantics).
+    dtype : {'float32', 'float16'}, default='float32'
+        Dtype of the vectors ``transform`` returns. They are computed in
+        float32 either way; ``'float16'`` halves the memory and the on-disk
+        cache of large matrices (57,418 x 33,792 values for FER2013 Training
+        and its mirror images: 3.9 GB instead of 7.8 GB). The values of an
+        improved Fisher vector are of order ``1 / sqrt(n_features)``, well
+        within float16's range; its 11-bit significand changes dot products
+        between vectors by about 1e-4 relative.
+        :class:`~fer_classic.models.LinearSVM` and
+        :class:`~fer_classic.models.LocalLearningClassifier` compute with
+        float16 input block by block in float32.
 
     Attributes
     ----------
@@ -164,7 +177,7 @@ class FisherVector(TransformerMixin, BaseEstimator):
 
     def __init__(self, extractor=None, n_components=128, pca_components=64, hellinger=True,
                  spatial_weight=1.0, n_samples=200_000, max_iter=50, chunk_size=256,
-                 random_state=0, n_jobs=None):
+                 random_state=0, n_jobs=None, dtype="float32"):
         self.extractor = extractor
         self.n_components = n_components
         self.pca_components = pca_components
@@ -175,6 +188,7 @@ class FisherVector(TransformerMixin, BaseEstimator):
         self.chunk_size = chunk_size
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.dtype = dtype
 
     def _validate_params(self):
         for name in ("n_components", "pca_components", "n_samples", "max_iter", "chunk_size"):
@@ -185,6 +199,8 @@ class FisherVector(TransformerMixin, BaseEstimator):
         if (not isinstance(sw, numbers.Real) or isinstance(sw, bool) or not np.isfinite(sw)
                 or sw < 0):
             raise ValueError(f"spatial_weight must be a finite number >= 0; got {sw!r}.")
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(_DTYPES)}; got {self.dtype!r}.")
 
     def _positions_scaled(self):
         h, w = self.image_shape_
@@ -263,17 +279,21 @@ class FisherVector(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n, 2 * n_components * d), float32
-            ``d = pca_components`` (+ 2 with ``spatial_weight > 0``).
+        features : ndarray of shape (n, 2 * n_components * d)
+            ``d = pca_components`` (+ 2 with ``spatial_weight > 0``), of
+            the dtype ``dtype`` names.
         """
         check_is_fitted(self)
+        self._validate_params()
         faces = _as_face_stack(X, name="X", image_shape=self.image_shape_)
         every = np.arange(len(self.positions_))
         gmm = self.gmm_
+        dtype = _DTYPES[self.dtype]
 
         def encode(chunk):
             z = self._project(self.extractor_.transform_descriptors(chunk), every)
-            return fisher_vector(z, gmm.means_, gmm.covariances_, gmm.weights_)
+            fv = fisher_vector(z, gmm.means_, gmm.covariances_, gmm.weights_)
+            return fv.astype(dtype, copy=False)
 
         return map_chunks(encode, faces, chunk_size=self.chunk_size, n_jobs=self.n_jobs,
                           desc="Fisher vectors")

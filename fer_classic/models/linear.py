@@ -8,7 +8,9 @@ class at a time, it takes quasi-Newton steps on all one-vs-rest problems
 jointly: each step is two matrix products with the data, which BLAS runs at
 full speed. On FER2013-sized problems (28,709 x 900 HOG features) that is
 tens of times faster than ``LinearSVC(dual=False)`` for the same accuracy;
-see ``benchmarks/bench_training.py``. Sparse input is supported.
+see ``benchmarks/bench_training.py``. Sparse input is supported, and so is
+float16 input (a matrix half the size of float32, converted to float32 block
+by block as the products read it).
 """
 
 import warnings
@@ -26,6 +28,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from ..utils.blockwise import as_compute, compute_dtype, matmul
 from ..utils.progress import progress, progress_enabled
 from ..utils.validation import check_positive_int
 
@@ -73,7 +76,7 @@ def _block_rows(X):
     if sparse.issparse(X):
         row_bytes = max(1.0, (X.data.nbytes + X.indices.nbytes) / max(1, X.shape[0]))
     else:
-        row_bytes = X.shape[1] * X.dtype.itemsize
+        row_bytes = X.shape[1] * compute_dtype(X).itemsize
     return int(np.clip(_BLOCK_BYTES // row_bytes, 16, 8192))
 
 
@@ -83,7 +86,8 @@ def _range_objective(W, b, X, Y, C, start, stop, step):
     grad_W = np.zeros_like(W)
     grad_b = np.zeros_like(b)
     for a in range(start, stop, step):
-        Xb, Yb = X[a:min(a + step, stop)], Y[a:min(a + step, stop)]
+        # a float16 block is converted while it is in cache (BLAS has no float16)
+        Xb, Yb = as_compute(X[a:min(a + step, stop)]), Y[a:min(a + step, stop)]
         active = np.maximum(1.0 - Yb * (Xb @ W + b), 0.0)
         value += C * float(np.sum(active * active))
         G = -2.0 * C * (Yb * active)
@@ -199,10 +203,10 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
         """
         self._validate_params_once()
         X, y = validate_data(self, X, y, accept_sparse="csr",
-                             dtype=[np.float64, np.float32], y_numeric=False)
+                             dtype=[np.float64, np.float32, np.float16], y_numeric=False)
         check_classification_targets(y)
         binarizer = LabelBinarizer(neg_label=-1, pos_label=1)
-        Y = binarizer.fit_transform(y).astype(X.dtype)
+        Y = binarizer.fit_transform(y).astype(compute_dtype(X))
         self.classes_ = binarizer.classes_
         if len(self.classes_) < 2:
             raise ValueError(
@@ -260,8 +264,8 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", reset=False,
-                          dtype=[np.float64, np.float32])
-        scores = np.asarray(X @ self.coef_.T.astype(X.dtype)) + self.intercept_
+                          dtype=[np.float64, np.float32, np.float16])
+        scores = matmul(X, self.coef_, transpose=True) + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict(self, X):

@@ -22,6 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from ..utils.blockwise import as_compute, matmul
 from ..utils.progress import progress, progress_enabled
 from ..utils.validation import check_positive_int
 from .kernels import KernelSVC, intersection_kernel
@@ -35,6 +36,10 @@ _SIMILARITIES = ("intersection", "linear")
 def _similarity(X, Y, metric):
     if metric == "intersection":
         return intersection_kernel(X, Y)
+    if not sparse.issparse(Y) and Y.dtype == np.float16:
+        # the training rows converted block by block (BLAS has no float16)
+        X = X.toarray() if sparse.issparse(X) else X
+        return matmul(Y, as_compute(X), transpose=True).T
     K = X @ Y.T
     return K.toarray() if sparse.issparse(K) else np.asarray(K)
 
@@ -139,8 +144,8 @@ def _predict_batch_unchecked(estimator, X_train, y_codes, neighbors, X, n_classe
             scores[i] = -1.0
             scores[i, first] = 1.0
             continue
-        est = clone(estimator).fit(X_train[idx], labels)
-        scores[i] = _local_scores(est, X[i:i + 1], n_classes)
+        est = clone(estimator).fit(as_compute(X_train[idx]), labels)
+        scores[i] = _local_scores(est, as_compute(X[i:i + 1]), n_classes)
     return scores
 
 
