@@ -1,9 +1,21 @@
-"""Save fitted pipelines to disk and load them back, checked before unpickling.
+"""Save fitted pipelines to disk and load them back, checked before reading the model.
 
 A fer_classic model file holds a fitted scikit-learn estimator (normally the
-pipeline the bench refitted on Training) serialised with :mod:`joblib`,
-behind a short text header that is read and checked *before* anything is
-unpickled::
+pipeline the bench refitted on Training) behind a short text header that is
+read and checked *before* anything else. The estimator is stored in one of
+two ways:
+
+* **arrays** (files ending in ``.model``): a JSON description of the
+  estimator and its NumPy arrays (:mod:`fer_classic.portable`). Loading
+  builds the classes the description names, from a fixed list of trusted
+  fer_classic and scikit-learn classes, and runs no other code: such a file
+  is as safe to load as an image. The bench writes this format for every
+  pipeline made of those classes, and the model shipped with fer_classic is
+  one;
+* **joblib** (any other suffix, e.g. ``.joblib``): a pickle, for pipelines
+  with parts the arrays format cannot describe (functions, other classes).
+
+The layout::
 
     FER_CLASSIC_MODEL/1 sha256=<64 hex digits> header=<bytes> payload=<bytes>\\n
     {"format": "fer_classic-model", "versions": {...}, "label_names": [...], ...}\\n
@@ -19,7 +31,8 @@ unpickling anything.
 
 Trust model
 -----------
-**Loading a joblib (pickle) file executes code chosen by whoever wrote it.**
+The checks below apply to both formats. **Loading a joblib (pickle) file
+executes code chosen by whoever wrote it**; an arrays file does not.
 Only load model files that you trained yourself or received from a source you
 trust as much as the code you run. The header protects against accidents, not
 attackers:
@@ -87,6 +100,10 @@ __all__ = [
     "ModelVersionWarning",
     "NoModelError",
     "save_model",
+    "save_named_model",
+    "array_bytes",
+    "available_memory",
+    "SHIPPED_MODEL",
     "load_model",
     "read_model_info",
     "label_names_for",
@@ -94,6 +111,8 @@ __all__ = [
     "default_model_dir",
     "find_default_model",
     "TRAIN_DEFAULT_COMMAND",
+    "PORTABLE_SUFFIX",
+    "is_portable_path",
 ]
 
 #: First bytes of every fer_classic model file.
@@ -109,6 +128,18 @@ _FIRST_LINE = re.compile(
 )
 _MAX_FIRST_LINE = 256
 _MAX_HEADER = 16 * 2**20
+
+#: Suffix of model files stored as JSON and arrays, without pickle
+#: (:mod:`fer_classic.portable`); other files are joblib pickles.
+PORTABLE_SUFFIX = ".model"
+#: Name of the archive member holding the JSON description of the estimator.
+_GRAPH = "__model__"
+
+
+def is_portable_path(path):
+    """Whether ``save_model`` writes ``path`` without pickle (its suffix is ``.model``)."""
+    return Path(os.fspath(path)).suffix == PORTABLE_SUFFIX
+
 
 #: The one command that trains a model and stores it where ``predict`` looks.
 TRAIN_DEFAULT_COMMAND = (
@@ -235,6 +266,39 @@ def _classes_of(estimator):
     return np.asarray(classes)
 
 
+def array_bytes(obj, _seen=None):
+    """Bytes of the NumPy arrays (and sparse matrices) an estimator holds, nested ones too.
+
+    About the memory a loaded model takes, and what ``find_default_model``
+    compares with the memory available.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> array_bytes(StandardScaler().fit(np.zeros((3, 4))))  # mean_, var_, scale_
+    96
+    """
+    from scipy import sparse
+
+    seen = set() if _seen is None else _seen
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    if sparse.issparse(obj):
+        return sum(int(getattr(obj, a).nbytes) for a in ("data", "indices", "indptr")
+                   if hasattr(obj, a))
+    if isinstance(obj, dict):
+        return sum(array_bytes(v, seen) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(array_bytes(v, seen) for v in obj)
+    if hasattr(obj, "get_params") and hasattr(obj, "__dict__"):
+        return sum(array_bytes(v, seen) for v in vars(obj).values())
+    return 0
+
+
 def _describe(estimator):
     steps = getattr(estimator, "steps", None)
     if steps is None:
@@ -274,6 +338,7 @@ def _build_header(estimator, record, data, name):
         "scores": _scores_from(record),
         "n_train": record.get("n_train"),
         "config": record.get("config"),
+        "memory_bytes": array_bytes(estimator),
     }
     if data is not None:
         header["training_data"] = {
@@ -332,10 +397,19 @@ def save_model(estimator, path, *, record=None, data=None, name=None, compress=3
         raise ValueError(f"save_model() needs a fitted classifier with predict(); got "
                          f"{type(estimator).__name__}.")
     header = _build_header(estimator, record, data, name)
-    buffer = io.BytesIO()
-    joblib.dump(estimator, buffer, compress=compress)
-    payload = buffer.getvalue()
-    header["payload"] = {"serializer": "joblib", "compress": int(compress)}
+    if is_portable_path(path):
+        from .portable import encode, to_bytes
+
+        spec, arrays = encode(estimator)
+        arrays[_GRAPH] = np.frombuffer(json.dumps(spec, sort_keys=True, allow_nan=False)
+                                       .encode("ascii"), dtype=np.uint8)
+        payload = to_bytes(arrays)
+        header["payload"] = {"serializer": "arrays"}
+    else:
+        buffer = io.BytesIO()
+        joblib.dump(estimator, buffer, compress=compress)
+        payload = buffer.getvalue()
+        header["payload"] = {"serializer": "joblib", "compress": int(compress)}
     header_bytes = (json.dumps(header, ensure_ascii=True, sort_keys=True,
                                allow_nan=False) + "\n").encode("ascii")
     digest = hashlib.sha256(header_bytes)
@@ -348,6 +422,37 @@ def save_model(estimator, path, *, record=None, data=None, name=None, compress=3
         fh.write(first)
         fh.write(header_bytes)
         fh.write(payload)
+    return path
+
+
+def save_named_model(estimator, directory, name, *, record=None, data=None):
+    """Save ``estimator`` as ``<directory>/<name>.model`` if it can be, else as ``.joblib``.
+
+    The arrays format (no pickle, :mod:`fer_classic.portable`) is used when
+    every part of the estimator is one it can describe; otherwise the
+    estimator is pickled. A file of the other format left under the same
+    name by an earlier run is removed, so that ``directory`` holds one model
+    per name.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written.
+    """
+    from .portable import PortableError, encode
+
+    directory = Path(os.path.expanduser(os.fspath(directory)))
+    try:
+        encode(estimator)
+        suffix = PORTABLE_SUFFIX
+    except PortableError:
+        suffix = ".joblib"
+    path = save_model(estimator, directory / f"{name}{suffix}", record=record, data=data,
+                      name=name)
+    for other in (PORTABLE_SUFFIX, ".joblib"):
+        stale = directory / f"{name}{other}"
+        if other != suffix and stale.exists():
+            stale.unlink()
     return path
 
 
@@ -459,10 +564,12 @@ def _version_problems(info):
 def load_model(path, *, strict=False, sha256=None, return_info=False):
     """Load a model written by :func:`save_model`, checking it before unpickling.
 
-    **Security:** this unpickles the file, which runs code chosen by whoever
-    wrote it. Only load models you trained or got from a source you trust;
-    the checks below catch foreign, damaged and mismatched files, not a
-    deliberately forged one (see the module docstring).
+    **Security:** a joblib model file is unpickled, which runs code chosen by
+    whoever wrote it: only load those you trained or got from a source you
+    trust; the checks below catch foreign, damaged and mismatched files, not
+    a deliberately forged one (see the module docstring). An arrays model
+    (``.model``) is read with ``numpy.load(allow_pickle=False)`` and builds
+    only trusted classes.
 
     Checks, in order, all before unpickling: the magic string and format
     version; the size and the SHA-256 of the contents; ``sha256`` if given;
@@ -515,17 +622,33 @@ def load_model(path, *, strict=False, sha256=None, return_info=False):
         if strict:
             raise ModelVersionError(message)
         warnings.warn(message, ModelVersionWarning, stacklevel=2)
-    try:
-        estimator = joblib.load(io.BytesIO(payload))
-    except Exception as exc:  # e.g. a class that no longer exists in this version
-        raise ModelFileError(f"{where}: could not unpickle the model "
-                             f"({type(exc).__name__}: {exc}).") from exc
+    if (header.get("payload") or {}).get("serializer") == "arrays":
+        estimator = _load_arrays(payload, where)
+    else:
+        try:
+            estimator = joblib.load(io.BytesIO(payload))
+        except Exception as exc:  # e.g. a class that no longer exists in this version
+            raise ModelFileError(f"{where}: could not unpickle the model "
+                                 f"({type(exc).__name__}: {exc}).") from exc
     classes = getattr(estimator, "classes_", None)
     if not hasattr(estimator, "predict") or classes is None \
             or np.asarray(classes).tolist() != header.get("classes"):
         raise ModelFileError(f"{where}: the stored object is not the classifier its header "
                              "describes.")
     return (estimator, header) if return_info else estimator
+
+
+def _load_arrays(payload, where):
+    """The estimator of an arrays payload: JSON and ``.npy`` arrays, no pickle."""
+    from .portable import PortableError, decode, from_bytes
+
+    try:
+        arrays = from_bytes(payload)
+        spec = json.loads(arrays.pop(_GRAPH).tobytes().decode("ascii"))
+        return decode(spec, arrays)
+    except (PortableError, KeyError, ValueError, TypeError, OSError) as exc:
+        raise ModelFileError(f"{where}: could not read the model's arrays "
+                             f"({type(exc).__name__}: {exc}).") from exc
 
 
 # --------------------------------------------------------------------------
@@ -551,21 +674,82 @@ def _public_accuracy(info):
         return float("-inf")
 
 
-def find_default_model(directory=None):
-    """The model ``predict`` uses when none is given.
+def available_memory():
+    """Bytes of memory this machine can give a new model now, or None if unknown.
 
-    In ``directory`` (default :func:`default_model_dir`): ``default.joblib``
-    if it exists; otherwise, among the valid model files trained on real
-    (not synthetic) data, the one with the best **PublicTest** accuracy (the
-    challenge's validation split; PrivateTest is never used to choose).
+    Linux's ``MemAvailable``, else the free physical pages.
+    """
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+#: The model installed with fer_classic, used when the user has trained none
+#: (see ``benchmarks/build_default_model.py``).
+SHIPPED_MODEL = Path(__file__).parent / "data" / "default.model"
+
+#: Memory a model needs besides its arrays (predicting, the interpreter).
+_MEMORY_HEADROOM = 256 * 2**20
+
+
+def _memory_needed(info, path):
+    recorded = info.get("memory_bytes")
+    if isinstance(recorded, int) and recorded >= 0:
+        return recorded + _MEMORY_HEADROOM
+    # older files: a joblib payload is compressed, by up to about half
+    return 2 * path.stat().st_size + _MEMORY_HEADROOM
+
+
+def _fits(info, path, memory):
+    return memory is None or _memory_needed(info, path) <= memory
+
+
+def _gb(n):
+    return f"{n / 2**30:.1f} GB"
+
+
+def find_default_model(directory=None, *, shipped=SHIPPED_MODEL, memory="auto",
+                       return_reason=False):
+    """The model ``predict`` uses when none is given, and why.
+
+    In order:
+
+    1. ``default.model`` or ``default.joblib`` in ``directory`` (default
+       :func:`default_model_dir`), the user's own choice;
+    2. else, among the valid model files there (``*.model``, ``*.joblib``)
+       trained on real (not synthetic) data, the one with the best
+       **PublicTest** accuracy (the challenge's validation split;
+       PrivateTest is never used to choose);
+    3. else ``shipped``, the model installed with fer_classic.
+
+    A model whose arrays would not fit in ``memory`` (with some headroom) is
+    passed over, and the reason says so: local-learning models keep their
+    training set, gigabytes for Fisher vectors.
 
     Parameters
     ----------
     directory : str or path-like, optional
+    shipped : path-like or None, default=SHIPPED_MODEL
+        The last resort; None for none.
+    memory : int, None or 'auto', default='auto'
+        Bytes available: ``'auto'`` reads :func:`available_memory`; None
+        checks nothing.
+    return_reason : bool, default=False
+        Also return one sentence saying why this model was chosen.
 
     Returns
     -------
     path : pathlib.Path
+    reason : str
+        Only with ``return_reason``.
 
     Raises
     ------
@@ -574,25 +758,44 @@ def find_default_model(directory=None):
         trains one.
     """
     directory = Path(directory) if directory is not None else default_model_dir()
-    default = directory / "default.joblib"
-    if default.is_file():
-        return default
+    memory = available_memory() if memory == "auto" else memory
     candidates, skipped = [], []
-    for path in sorted(directory.glob("*.joblib")) if directory.is_dir() else []:
+    files = []
+    if directory.is_dir():
+        files = sorted(p for p in directory.iterdir()
+                       if p.suffix in (PORTABLE_SUFFIX, ".joblib") and p.is_file())
+    for path in files:
         try:
             info = read_model_info(path)
         except ModelFileError:
             skipped.append(f"{path.name} (not a valid model file)")
             continue
+        if not _fits(info, path, memory):
+            skipped.append(f"{path.name} (needs {_gb(_memory_needed(info, path))}, "
+                           f"{_gb(memory)} available)")
+            continue
+        if path.stem == "default":
+            return _answer(path, f"{path.name} in {directory}", return_reason)
         if (info.get("training_data") or {}).get("synthetic"):
             skipped.append(f"{path.name} (trained on synthetic faces)")
             continue
-        candidates.append((_public_accuracy(info), path.name, path))
+        # ties: the arrays format first (it loads without running code), then the name
+        candidates.append((_public_accuracy(info), path.suffix == PORTABLE_SUFFIX,
+                           path.name, path))
+    note = f"; passed over: {', '.join(skipped)}" if skipped else ""
     if candidates:
-        return max(candidates, key=lambda c: (c[0], c[1]))[2]
-    extra = f" (ignored: {', '.join(skipped)})" if skipped else ""
+        acc, _, _, path = max(candidates, key=lambda c: c[:3])
+        return _answer(path, f"the best PublicTest accuracy ({100 * acc:.2f} %) of the "
+                             f"models in {directory}{note}", return_reason)
+    if shipped is not None and Path(shipped).is_file():
+        return _answer(Path(shipped), f"the model installed with fer_classic (no model of "
+                                      f"your own in {directory}{note})", return_reason)
     raise NoModelError(
-        f"no trained model in {directory}{extra}. Train one on FER2013 with\n  "
+        f"no trained model in {directory}{note}. Train one on FER2013 with\n  "
         + TRAIN_DEFAULT_COMMAND.format(directory=directory)
         + "\nor pass --model FILE."
     )
+
+
+def _answer(path, reason, return_reason):
+    return (path, reason) if return_reason else path

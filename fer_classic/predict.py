@@ -16,12 +16,15 @@ from . import __version__
 
 EPILOG = """\
 model: --model FILE is a model saved by `python -m fer_classic.bench --save-models DIR`.
-Without --model, default.joblib in ~/.cache/fer_classic/models ($FER_CLASSIC_CACHE/models
-if set) is used, else the model there with the best PublicTest accuracy among those trained
-on real data. Train one once:
+Without --model, default.model (or default.joblib) in ~/.cache/fer_classic/models
+($FER_CLASSIC_CACHE/models if set) is used, else the model there with the best PublicTest
+accuracy among those trained on real data, else the model installed with fer_classic; a
+model too large for the memory available is passed over. The line "model: ..." on stderr
+says which model and why. Train your own once:
   python -m fer_classic.bench --data PATH/TO/fer2013 --pipelines hog-rbfsvm \\
       --save-models ~/.cache/fer_classic/models
-Model files are pickles: loading one runs code. Only use models from sources you trust.
+.model files hold JSON and arrays: loading one runs no code. .joblib files are pickles:
+loading one runs code, so only use those from sources you trust.
 
 scores: predict_proba when the classifier has it, otherwise the softmax of its
 decision_function (not calibrated probabilities); they sum to 1 per face.
@@ -116,7 +119,10 @@ def main(argv=None):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = args.model or find_default_model()
+            if args.model:
+                model, reason = args.model, "given with --model"
+            else:
+                model, reason = find_default_model(return_reason=True)
             if args.model_info:
                 print(json.dumps(read_model_info(model), indent=2))
                 return 0
@@ -131,7 +137,8 @@ def main(argv=None):
             print(f"warning: {w.message}", file=sys.stderr)
     info = predictor.info or {}
     print(f"model: {model} ({info.get('name') or 'unnamed'}; PrivateTest accuracy "
-          f"{_accuracy(info)}; scores: {predictor.score_method})", file=sys.stderr)
+          f"{_accuracy(info)}; scores: {predictor.score_method}); chosen: {reason}",
+          file=sys.stderr)
 
     rows = predictor.predict_files(args.paths, recursive=args.recursive,
                                    annotate_dir=args.annotate)

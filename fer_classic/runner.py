@@ -215,10 +215,10 @@ def run_benchmark(
                             "numpy": np.__version__, "python": platform.python_version()},
         }
         if save_models is not None:
-            from .persist import save_model
+            from .persist import save_named_model
 
-            save_model(result.estimator, Path(save_models) / f"{spec.name}.joblib",
-                       record=record, data=data)
+            save_named_model(result.estimator, save_models, spec.name, record=record,
+                             data=data)
         plot_confusion(result.private["confusion"], out / "confusion" / f"{spec.name}.png",
                        title=f"{spec.name}: PrivateTest accuracy "
                              f"{100 * result.private['accuracy']:.2f} %"

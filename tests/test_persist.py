@@ -25,6 +25,7 @@ from fer_classic.persist import (
     ModelVersionError,
     ModelVersionWarning,
     NoModelError,
+    array_bytes,
     find_default_model,
     load_model,
     read_model_info,
@@ -258,13 +259,13 @@ def _real_like(data):
 
 def test_find_default_model(tmp_path, model, data):
     with pytest.raises(NoModelError, match="python -m fer_classic.bench --data") as exc:
-        find_default_model(tmp_path)
+        find_default_model(tmp_path, shipped=None)
     assert str(tmp_path) in str(exc.value)
 
     save_model(model, tmp_path / "synthetic.joblib", record=RECORD, data=data)
     (tmp_path / "junk.joblib").write_bytes(b"junk")
     with pytest.raises(NoModelError, match="trained on synthetic faces"):
-        find_default_model(tmp_path)
+        find_default_model(tmp_path, shipped=None)
 
     real = _real_like(data)
     better = {**RECORD, "public": {"accuracy": 0.7}, "private": {"accuracy": 0.1}}
@@ -272,9 +273,29 @@ def test_find_default_model(tmp_path, model, data):
     save_model(model, tmp_path / "a.joblib", record=worse, data=real)
     save_model(model, tmp_path / "b.joblib", record=better, data=real)
     # chosen on PublicTest (validation), never on PrivateTest
-    assert find_default_model(tmp_path).name == "b.joblib"
+    path, reason = find_default_model(tmp_path, return_reason=True)
+    assert path.name == "b.joblib" and "best PublicTest accuracy (70.00 %)" in reason
+    # on a tie, the file that loads without pickle
+    save_model(model, tmp_path / "b2.model", record=better, data=real)
+    assert find_default_model(tmp_path).name == "b2.model"
     save_model(model, tmp_path / "default.joblib", record=worse, data=data)
     assert find_default_model(tmp_path).name == "default.joblib"
+
+
+def test_find_default_model_passes_over_models_too_large_for_memory(tmp_path, model, data):
+    real = _real_like(data)
+    save_model(model, tmp_path / "big.model", record=RECORD, data=real)
+    shipped = save_model(model, tmp_path / "shipped" / "default.model", record=RECORD,
+                         data=real)
+    need = read_model_info(tmp_path / "big.model")["memory_bytes"]
+    assert need == array_bytes(model) > 0
+    assert find_default_model(tmp_path, shipped=shipped, memory=10**12).name == "big.model"
+    path, reason = find_default_model(tmp_path, shipped=shipped, memory=10**6,
+                                      return_reason=True)
+    assert path == shipped
+    assert "installed with fer_classic" in reason and "big.model (needs " in reason
+    with pytest.raises(NoModelError, match="big.model"):
+        find_default_model(tmp_path, shipped=None, memory=10**6)
 
 
 def test_default_model_dir_follows_cache(cache_dir):

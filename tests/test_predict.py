@@ -335,7 +335,7 @@ def test_bench_save_models_then_predict_end_to_end(tmp_path, cache_dir, capsys, 
     img = tmp_path / "astronaut.jpg"
     cv2.imwrite(str(img), cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR))
     out = subprocess.run([sys.executable, "-m", "fer_classic.predict", "--json", "--model",
-                          str(models / "hog-linearsvm.joblib"), str(img)],
+                          str(models / "hog-linearsvm.model"), str(img)],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
