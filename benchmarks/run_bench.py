@@ -45,6 +45,7 @@ def main(argv=None):
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     # a --resume run adds to the record of the runs it resumes; any other run
     # starts a new record (the bench recomputed everything it reports)
+    out.mkdir(parents=True, exist_ok=True)  # also when the bench failed before writing
     history_file = out / "invocations.json"
     history = []
     if "--resume" in rest and history_file.exists():

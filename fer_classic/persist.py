@@ -103,7 +103,8 @@ __all__ = [
     "save_named_model",
     "array_bytes",
     "available_memory",
-    "SHIPPED_MODEL",
+    "SHIPPED_MODEL_DIR",
+    "shipped_model",
     "load_model",
     "read_model_info",
     "label_names_for",
@@ -692,9 +693,16 @@ def available_memory():
         return None
 
 
-#: The model installed with fer_classic, used when the user has trained none
-#: (see ``benchmarks/build_default_model.py``).
-SHIPPED_MODEL = Path(__file__).parent / "data" / "default.model"
+#: Where the model installed with fer_classic lies: the one ``.model`` file
+#: there, which ``predict`` uses when the user has trained none (built by the
+#: command in ``benchmarks/results/shipped/RUN.md``).
+SHIPPED_MODEL_DIR = Path(__file__).parent / "data"
+
+
+def shipped_model():
+    """The model file installed with fer_classic, or None if there is none."""
+    files = sorted(SHIPPED_MODEL_DIR.glob(f"*{PORTABLE_SUFFIX}"))
+    return files[0] if files else None
 
 #: Memory a model needs besides its arrays (predicting, the interpreter).
 _MEMORY_HEADROOM = 256 * 2**20
@@ -716,7 +724,7 @@ def _gb(n):
     return f"{n / 2**30:.1f} GB"
 
 
-def find_default_model(directory=None, *, shipped=SHIPPED_MODEL, memory="auto",
+def find_default_model(directory=None, *, shipped="installed", memory="auto",
                        return_reason=False):
     """The model ``predict`` uses when none is given, and why.
 
@@ -737,8 +745,8 @@ def find_default_model(directory=None, *, shipped=SHIPPED_MODEL, memory="auto",
     Parameters
     ----------
     directory : str or path-like, optional
-    shipped : path-like or None, default=SHIPPED_MODEL
-        The last resort; None for none.
+    shipped : path-like, None or 'installed', default='installed'
+        The last resort: ``'installed'`` is :func:`shipped_model`; None for none.
     memory : int, None or 'auto', default='auto'
         Bytes available: ``'auto'`` reads :func:`available_memory`; None
         checks nothing.
@@ -759,6 +767,7 @@ def find_default_model(directory=None, *, shipped=SHIPPED_MODEL, memory="auto",
     """
     directory = Path(directory) if directory is not None else default_model_dir()
     memory = available_memory() if memory == "auto" else memory
+    shipped = shipped_model() if shipped == "installed" else shipped
     candidates, skipped = [], []
     files = []
     if directory.is_dir():

@@ -1,7 +1,8 @@
-"""Classifiers and kernels: a fast linear SVM, histogram kernels, local learning, mirroring,
-and an on-disk cache of fitted classifiers."""
+"""Classifiers and kernels: a fast linear SVM, histogram kernels, local learning (per sample,
+or fitted in advance per cluster), mirroring, and an on-disk cache of fitted classifiers."""
 
 from .cached import CachedClassifier
+from .clustered import ClusteredLocalClassifier
 from .kernels import (
     KernelSVC,
     additive_chi2_kernel,
@@ -15,6 +16,7 @@ from .mirror import MirrorClassifier, mirror_averaged_scores, predict_mirror_ave
 
 __all__ = [
     "CachedClassifier",
+    "ClusteredLocalClassifier",
     "KernelSVC",
     "LinearSVM",
     "LocalLearningClassifier",

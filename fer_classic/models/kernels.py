@@ -476,6 +476,49 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
         return np.column_stack([K[:, e.support_] @ e.dual_coef_[0] + e.intercept_[0]
                                 for e in self.estimators_])
 
+    def linear_coef(self):
+        """Primal weights of a linear-kernel model: its margins as ``X @ coef.T + intercept``.
+
+        With ``kernel='linear'`` (and no ``blocks``), each binary SVM's margin
+        is a sum of dual coefficients times dot products with its support
+        vectors, that is a dot product with one weight vector: this returns
+        those vectors, so that the model can be kept without its support
+        vectors.
+
+        Returns
+        -------
+        coef : ndarray of shape (n_classes, n_features), or (1, n_features) for two classes
+        intercept : ndarray of shape (n_classes,) or (1,)
+            ``X @ coef.T + intercept`` equals :meth:`decision_function` (up
+            to float rounding; ``'ovr'`` or two classes only).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(30, 4)); y = np.arange(30) % 3
+        >>> svm = KernelSVC(kernel="linear").fit(X, y)
+        >>> coef, intercept = svm.linear_coef()
+        >>> bool(np.allclose(X @ coef.T + intercept, svm.decision_function(X)))
+        True
+        """
+        check_is_fitted(self)
+        if self.kernel != "linear" or self.blocks is not None:
+            raise ValueError(f"linear_coef() needs kernel='linear' without blocks; this "
+                             f"model has kernel={self.kernel!r}, blocks={self.blocks!r}.")
+        if self.svc_ is not None and len(self.classes_) > 2:
+            raise ValueError("linear_coef() needs multi_class='ovr' (one-vs-one models "
+                             "vote, their scores are no margins).")
+        coef, intercept = [], []
+        order = np.argsort(self.support_)  # libsvm lists support vectors by class
+        for e in self.estimators_:
+            rows = order[np.searchsorted(self.support_[order], e.support_)]
+            sv = self.support_vectors_[rows]
+            w = sv.T @ np.ravel(e.dual_coef_[0] if e.dual_coef_.ndim > 1 else e.dual_coef_)
+            coef.append(np.ravel(w))
+            intercept.append(float(np.ravel(e.intercept_)[0]))
+        return np.vstack(coef), np.array(intercept)
+
     def decision_function(self, X):
         """Decision values.
 
