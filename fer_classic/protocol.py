@@ -122,6 +122,9 @@ class ProtocolResult:
         with ``mirror_test``, wrapped in a
         :class:`~fer_classic.models.MirrorClassifier` that averages each
         face's scores with its mirror image's, as the protocol scored them.
+    predictions : dict
+        ``"PublicTest"`` and ``"PrivateTest"``: the best candidate's predicted
+        labels, face by face (what a saved copy of ``estimator`` must give).
     """
 
     best_params: dict
@@ -131,6 +134,7 @@ class ProtocolResult:
     timings: dict
     n_train: int
     estimator: Pipeline = field(repr=False)
+    predictions: dict = field(default_factory=dict, repr=False)
 
 
 def _fit_transform_features(features, data_key, splits, mirror_train=False, mirror_test=False):
@@ -427,6 +431,8 @@ def run_protocol(
                  "predict": predict_time, "search": search_time},
         n_train=len(y_train),
         estimator=final,
+        predictions={"PublicTest": np.asarray(pred_public),
+                     "PrivateTest": np.asarray(pred_private)},
     )
     if verbose:
         log(f"[{name}] best {result.best_params}: PublicTest "

@@ -208,6 +208,8 @@ def run_benchmark(
                        for c in result.search],
             "search_fit_times": [c["fit_time"] for c in result.search],
             "n_train": result.n_train,
+            # face by face, so that a saved model can be checked against them
+            "private_predictions": result.predictions["PrivateTest"].tolist(),
             "timings": result.timings,
             "wall_time": time.perf_counter() - t0,
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -40,3 +40,13 @@ def test_other_inputs_pass_through(half):
     S = sparse.csr_matrix(X)
     assert as_compute(S) is S
     np.testing.assert_allclose(matmul(S, np.eye(19)), X)
+
+
+def test_conversion_is_numpys_bit_for_bit_for_every_float16():
+    # every bit pattern: zeros, subnormals, normals, infinities, NaNs, both signs
+    every = np.arange(2**16, dtype=np.uint16).view(np.float16).reshape(256, 256)
+    ours, ref = as_compute(every), every.astype(np.float32)
+    same = (ours.view(np.uint32) == ref.view(np.uint32)) | (np.isnan(ours) & np.isnan(ref))
+    assert same.all()
+    # non-contiguous input too
+    np.testing.assert_array_equal(as_compute(every[:, ::3]), ref[:, ::3])

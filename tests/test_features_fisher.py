@@ -128,6 +128,7 @@ def test_separates_classes_better_than_chance(faces):
     ({"spatial_weight": np.nan}, "spatial_weight"),
     ({"hellinger": "yes"}, "hellinger"),
     ({"dtype": "float64"}, "dtype"),
+    ({"posterior_threshold": 1.5}, "posterior_threshold"),
     ({"pca_components": 500}, "pca_components=500"),
     ({"n_components": 10**6, "n_samples": 10**6}, "n_components"),
 ])
@@ -148,3 +149,25 @@ def test_check_estimator():
     check_estimator(FisherVector(DenseSIFT(step=12), n_components=2, pca_components=4,
                                  n_samples=200),
                     expected_failed_checks=expected_failures(["check_transformer_n_iter"]))
+
+
+def test_posterior_threshold_approximates_the_exact_vector():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(6, 80, 5)).astype(np.float32)
+    mu, var = rng.normal(size=(12, 5)), rng.uniform(0.5, 2, size=(12, 5))
+    w = np.full(12, 1 / 12)
+    exact = fisher_vector(z, mu, var, w)
+    # a threshold below every posterior keeps them all: the same vector
+    np.testing.assert_allclose(fisher_vector(z, mu, var, w, posterior_threshold=1e-30),
+                               exact, atol=2e-6)
+    for backend in ("numpy", "numba"):
+        sparse_fv = fisher_vector(z, mu, var, w, posterior_threshold=1e-3, backend=backend)
+        assert np.min(np.sum(sparse_fv * exact, axis=1)) > 0.999  # cosines
+        assert not np.allclose(sparse_fv, exact, atol=1e-7)  # some posteriors dropped
+    # the compiled pass and the sparse product sum the same kept posteriors
+    np.testing.assert_allclose(
+        fisher_vector(z, mu, var, w, posterior_threshold=1e-3, backend="numba"),
+        fisher_vector(z, mu, var, w, posterior_threshold=1e-3, backend="numpy"),
+        rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="backend"):
+        fisher_vector(z, mu, var, w, posterior_threshold=1e-3, backend="cuda")
