@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import EMOTIONS
+from .protocol import accuracy_interval
 from .registry import PUBLISHED
 from .utils.fileio import atomic_write
 
@@ -113,6 +114,15 @@ def _pct(x):
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.2f}"
 
 
+def _interval(scores):
+    """Wilson 95 % interval of an accuracy, from its confusion matrix (``""`` without one)."""
+    confusion = np.asarray(scores.get("confusion") or [])
+    if confusion.ndim != 2 or confusion.sum() == 0:
+        return ""
+    low, high = accuracy_interval(int(np.trace(confusion)), int(confusion.sum()))
+    return f"{100 * low:.1f}-{100 * high:.1f}"
+
+
 def markdown_table(records, *, dataset=None):
     """The baseline table in Markdown, with the published reference points.
 
@@ -134,13 +144,13 @@ def markdown_table(records, *, dataset=None):
         ]
     if dataset:
         lines += [f"Data: {dataset.get('description', dataset.get('source'))}", ""]
-    head = (["Pipeline", "PrivateTest acc %", "PublicTest acc %", "macro-F1 %"]
+    head = (["Pipeline", "PrivateTest acc %", "95 % interval", "PublicTest acc %", "macro-F1 %"]
             + [f"{_short(e)} rec %" for e in EMOTIONS]
             + ["Published %", "features s", "fit s", "predict s", "best params"])
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in records:
         pub = PUBLISHED.get(r.get("published") or "")
-        cells = [f"`{r['name']}`", _pct(r["private"]["accuracy"]),
+        cells = [f"`{r['name']}`", _pct(r["private"]["accuracy"]), _interval(r["private"]),
                  _pct(r["public"]["accuracy"]), _pct(r["private"]["macro_f1"])]
         cells += [_pct(x) for x in r["private"]["per_class_recall"]]
         cells += [f"{pub.accuracy:.3f} ({pub.source})" if pub else "",
@@ -148,7 +158,9 @@ def markdown_table(records, *, dataset=None):
                   f"{r['timings']['predict']:.1f}",
                   ", ".join(f"{k}={v}" for k, v in r["best_params"].items())]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Published FER2013 PrivateTest reference points:", ""]
+    lines += ["", "95 % interval: Wilson score interval of the PrivateTest accuracy, each test "
+              "face an independent trial. Published FER2013 PrivateTest reference points:",
+              ""]
     lines += [f"- {p.accuracy:.3f} %: {p.source} ({p.note})" for p in
               sorted(PUBLISHED.values(), key=lambda p: -p.accuracy)]
     return "\n".join(lines) + "\n"

@@ -48,5 +48,7 @@ def test_conversion_is_numpys_bit_for_bit_for_every_float16():
     ours, ref = as_compute(every), every.astype(np.float32)
     same = (ours.view(np.uint32) == ref.view(np.uint32)) | (np.isnan(ours) & np.isnan(ref))
     assert same.all()
-    # non-contiguous input too
+    # non-contiguous, 1-d and empty input too (assert_array_equal: NaN equals NaN)
     np.testing.assert_array_equal(as_compute(every[:, ::3]), ref[:, ::3])
+    np.testing.assert_array_equal(as_compute(every[7]), ref[7])
+    assert as_compute(every[:0]).shape == (0, 256)

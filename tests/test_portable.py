@@ -106,3 +106,13 @@ def test_save_named_model_prefers_arrays_and_falls_back_to_joblib(tmp_path, face
     assert save_named_model(odd, tmp_path, "hog").name == "hog.joblib"
     # one file per name
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hog.joblib"]
+
+
+def test_clustered_local_models_round_trip(faces, tmp_path):
+    from fer_classic.models import ClusteredLocalClassifier
+    X, y = faces
+    pipe = make_pipeline(HOG(), ClusteredLocalClassifier(
+        n_clusters=4, n_neighbors=30, global_estimator=LinearSVM(), dtype="float16")).fit(X, y)
+    loaded = load_model(save_model(pipe, tmp_path / "c.model"))
+    assert loaded[-1].coef_.dtype == np.float16
+    np.testing.assert_array_equal(loaded.decision_function(X), pipe.decision_function(X))

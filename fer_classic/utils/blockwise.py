@@ -10,10 +10,7 @@ megabytes of temporaries. Other dtypes (and sparse matrices) pass through
 unchanged.
 """
 
-import functools
-import importlib
-import importlib.util
-
+import cv2
 import numpy as np
 from scipy import sparse
 
@@ -37,20 +34,12 @@ def compute_dtype(X):
     return np.dtype(np.float32) if dtype == np.float16 else dtype
 
 
-@functools.lru_cache(maxsize=None)
-def _kernels():
-    """The compiled conversion, or None without Numba (imported on first use)."""
-    if importlib.util.find_spec("numba") is None:
-        return None
-    return importlib.import_module("._half_kernels", __package__)
-
-
 def as_compute(X):
     """``X`` in its compute dtype (a float32 copy of a float16 array, else ``X`` itself).
 
-    The conversion is exact (every float16 value is a float32 value); with
-    Numba it runs as a compiled loop (:mod:`._half_kernels`), about three
-    times faster than NumPy's cast, else as NumPy's cast.
+    The conversion is exact (every float16 value is a float32 value). It is
+    OpenCV's (``cv2.convertFp16``, the processor's half-precision
+    instructions), several times faster than NumPy's element-by-element cast.
 
     Examples
     --------
@@ -60,13 +49,11 @@ def as_compute(X):
     """
     if sparse.issparse(X) or np.dtype(X.dtype) != np.float16:
         return X
-    kernels = _kernels()
-    if kernels is None:
-        return np.asarray(X, dtype=np.float32)
-    src = np.ascontiguousarray(X)
-    out = np.empty(src.shape, dtype=np.float32)
-    kernels.half_to_single(src.reshape(-1).view(np.uint16), out.reshape(-1).view(np.uint32))
-    return out
+    X = np.ascontiguousarray(X)
+    if X.size == 0:
+        return X.astype(np.float32)
+    flat = X.reshape(len(X), -1) if X.ndim > 1 else X.reshape(1, -1)
+    return cv2.convertFp16(flat).reshape(X.shape)
 
 
 def row_blocks(X, *, block_bytes=BLOCK_BYTES):
