@@ -19,10 +19,12 @@ The layout::
 
     FER_CLASSIC_MODEL/1 sha256=<64 hex digits> header=<bytes> payload=<bytes>\\n
     {"format": "fer_classic-model", "versions": {...}, "label_names": [...], ...}\\n
-    <joblib payload>
+    <payload: a joblib pickle, or an .npz archive of arrays and their JSON description>
 
 The first line is the magic string, the format version, the SHA-256 of the
-header and payload bytes that follow, and their sizes. The second is the
+header and payload bytes that follow, and their sizes (zero-padded: the line
+is written last, over a placeholder, so that a payload is streamed to disk,
+never held in memory whole). The second is the
 metadata as one line of JSON: fer_classic, scikit-learn, numpy and Python
 versions, the class labels and their names, the training-data fingerprint,
 the chosen hyper-parameters and the PublicTest/PrivateTest scores. ``head -2
@@ -398,32 +400,60 @@ def save_model(estimator, path, *, record=None, data=None, name=None, compress=3
         raise ValueError(f"save_model() needs a fitted classifier with predict(); got "
                          f"{type(estimator).__name__}.")
     header = _build_header(estimator, record, data, name)
+    path = Path(os.path.expanduser(os.fspath(path)))
     if is_portable_path(path):
-        from .portable import encode, to_bytes
+        from .portable import encode
 
         spec, arrays = encode(estimator)
         arrays[_GRAPH] = np.frombuffer(json.dumps(spec, sort_keys=True, allow_nan=False)
                                        .encode("ascii"), dtype=np.uint8)
-        payload = to_bytes(arrays)
         header["payload"] = {"serializer": "arrays"}
+
+        def write_payload(fh):
+            # straight into the file: no copy of the arrays in memory
+            # (gigabytes for a local learner's training set)
+            np.savez(fh, **arrays)
     else:
         buffer = io.BytesIO()
         joblib.dump(estimator, buffer, compress=compress)
-        payload = buffer.getvalue()
         header["payload"] = {"serializer": "joblib", "compress": int(compress)}
+
+        def write_payload(fh):
+            fh.write(buffer.getbuffer())
     header_bytes = (json.dumps(header, ensure_ascii=True, sort_keys=True,
                                allow_nan=False) + "\n").encode("ascii")
-    digest = hashlib.sha256(header_bytes)
-    digest.update(payload)
-    first = (MAGIC + f"{FORMAT_VERSION} sha256={digest.hexdigest()} "
-             f"header={len(header_bytes)} payload={len(payload)}\n".encode("ascii"))
-
-    path = Path(os.path.expanduser(os.fspath(path)))
-    with atomic_write(path, "wb") as fh:
-        fh.write(first)
+    with atomic_write(path, "w+b") as fh:
+        # the first line, with its checksum and sizes, is written last, over
+        # a placeholder of the same length (sizes are zero-padded)
+        fh.write(_first_line("0" * 64, len(header_bytes), 0))
+        start = fh.tell()
         fh.write(header_bytes)
-        fh.write(payload)
+        write_payload(fh)
+        n_payload = fh.tell() - start - len(header_bytes)
+        fh.seek(start)
+        digest = _stream_digest(fh, len(header_bytes) + n_payload)
+        fh.seek(0)
+        fh.write(_first_line(digest.hexdigest(), len(header_bytes), n_payload))
+        fh.seek(0, os.SEEK_END)
     return path
+
+
+def _first_line(sha256, n_header, n_payload):
+    return (MAGIC + f"{FORMAT_VERSION} sha256={sha256} header={n_header:012d} "
+            f"payload={n_payload:015d}\n".encode("ascii"))
+
+
+def _stream_digest(fh, n_bytes, digest=None, chunk=2**24):
+    """SHA-256 of the next ``n_bytes`` of ``fh``, read ``chunk`` bytes at a time."""
+    digest = hashlib.sha256() if digest is None else digest
+    left = n_bytes
+    while left > 0:
+        block = fh.read(min(chunk, left))
+        if not block:
+            break
+        digest.update(block)
+        left -= len(block)
+    return digest
 
 
 def save_named_model(estimator, directory, name, *, record=None, data=None):
@@ -463,9 +493,10 @@ def save_named_model(estimator, directory, name, *, record=None, data=None):
 
 
 def _read_checked(path):
-    """Read and verify a model file; return ``(header, payload, file_sha256)``.
+    """Verify a model file; return ``(header, payload offset, payload size)``.
 
-    Nothing is unpickled here.
+    The checksum is computed as the file is read, a block at a time: the
+    payload is not held in memory. Nothing is unpickled here.
     """
     path = Path(os.path.expanduser(os.fspath(path)))
     if path.is_dir():
@@ -509,9 +540,11 @@ def _read_checked(path):
                 f"{expected}): truncated or modified; refusing to unpickle it."
             )
         header_bytes = fh.read(n_header)
-        payload = fh.read(n_payload)
-    digest = hashlib.sha256(header_bytes)
-    digest.update(payload)
+        digest = _stream_digest(fh, n_payload, hashlib.sha256(header_bytes))
+        file_digest = hashlib.sha256(first)
+        file_digest.update(header_bytes)
+        fh.seek(len(first) + n_header)
+        file_digest = _stream_digest(fh, n_payload, file_digest)
     if digest.hexdigest() != m["sha256"].decode():
         raise ModelFileError(
             f"{path}: SHA-256 check failed: the file was modified or corrupted after it was "
@@ -524,12 +557,9 @@ def _read_checked(path):
     if not isinstance(header, dict) or header.get("format") != "fer_classic-model":
         raise ModelFileError(f"{path}: damaged fer_classic model file (unreadable "
                              "metadata); refusing to unpickle it.")
-    file_digest = hashlib.sha256(first)
-    file_digest.update(header_bytes)
-    file_digest.update(payload)
     header["file_sha256"] = file_digest.hexdigest()
     header["path"] = str(path)
-    return header, payload
+    return header, len(first) + n_header, n_payload
 
 
 def read_model_info(path):
@@ -607,7 +637,7 @@ def load_model(path, *, strict=False, sha256=None, return_info=False):
     ModelVersionError
         If ``strict`` and the versions differ.
     """
-    header, payload = _read_checked(path)
+    header, offset, n_payload = _read_checked(path)
     where = header["path"]
     if sha256 is not None and str(sha256).strip().lower() != header["file_sha256"]:
         raise ModelFileError(
@@ -624,8 +654,11 @@ def load_model(path, *, strict=False, sha256=None, return_info=False):
             raise ModelVersionError(message)
         warnings.warn(message, ModelVersionWarning, stacklevel=2)
     if (header.get("payload") or {}).get("serializer") == "arrays":
-        estimator = _load_arrays(payload, where)
+        estimator = _load_arrays(where, offset, n_payload)
     else:
+        with open(where, "rb") as fh:
+            fh.seek(offset)
+            payload = fh.read(n_payload)
         try:
             estimator = joblib.load(io.BytesIO(payload))
         except Exception as exc:  # e.g. a class that no longer exists in this version
@@ -639,12 +672,17 @@ def load_model(path, *, strict=False, sha256=None, return_info=False):
     return (estimator, header) if return_info else estimator
 
 
-def _load_arrays(payload, where):
-    """The estimator of an arrays payload: JSON and ``.npy`` arrays, no pickle."""
-    from .portable import PortableError, decode, from_bytes
+def _load_arrays(where, offset, n_payload):
+    """The estimator of an arrays payload: JSON and ``.npy`` arrays, no pickle.
+
+    The arrays are read from the file one by one (the ``.npz`` archive
+    follows the header; ``zipfile`` finds it after the bytes before it).
+    """
+    from .portable import PortableError, decode, read_npz
 
     try:
-        arrays = from_bytes(payload)
+        with open(where, "rb") as fh:
+            arrays = read_npz(fh)
         spec = json.loads(arrays.pop(_GRAPH).tobytes().decode("ascii"))
         return decode(spec, arrays)
     except (PortableError, KeyError, ValueError, TypeError, OSError) as exc:

@@ -25,13 +25,12 @@ Examples
 True
 """
 
-import io
 import math
 import numbers
 
 import numpy as np
 
-__all__ = ["PortableError", "TRUSTED", "encode", "decode", "to_bytes", "from_bytes"]
+__all__ = ["PortableError", "TRUSTED", "encode", "decode", "read_npz"]
 
 
 class PortableError(ValueError):
@@ -184,14 +183,20 @@ def _decode(node, arrays, where):
     raise PortableError(f"{where}: malformed model description.")
 
 
-def to_bytes(arrays):
-    """The arrays as an uncompressed ``.npz`` archive (``numpy.savez``)."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
+def read_npz(fh):
+    """The arrays of the ``.npz`` archive in the file ``fh``, read without pickle.
 
+    ``fh`` may hold other bytes before the archive (a model file's header):
+    :mod:`zipfile` finds the archive from its end. Each array is read from
+    the file into its own buffer, with ``allow_pickle=False``.
+    """
+    import zipfile
 
-def from_bytes(payload):
-    """The arrays of an ``.npz`` archive, read with ``allow_pickle=False``."""
-    with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
-        return {k: npz[k] for k in npz.files}
+    arrays = {}
+    with zipfile.ZipFile(fh) as zf:
+        for name in zf.namelist():
+            if not name.endswith(".npy"):
+                raise PortableError(f"unexpected member {name!r} in the model's arrays.")
+            with zf.open(name) as member:
+                arrays[name[:-4]] = np.lib.format.read_array(member, allow_pickle=False)
+    return arrays
