@@ -86,10 +86,11 @@ def encode(estimator):
         Naming the attribute that cannot be stored, and its type.
     """
     arrays = {}
-    return _encode(estimator, arrays, type(estimator).__name__), arrays
+    memo = {}  # id of an array -> its key: an array held twice is stored once
+    return _encode(estimator, arrays, type(estimator).__name__, memo), arrays
 
 
-def _encode(obj, arrays, where):
+def _encode(obj, arrays, where, memo):
     from joblib import Memory
 
     if obj is None or isinstance(obj, (bool, str)):
@@ -99,21 +100,27 @@ def _encode(obj, arrays, where):
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else {"float": repr(obj)}
     if isinstance(obj, (np.ndarray, np.generic)):
+        if id(obj) in memo:
+            return {"array": memo[id(obj)]}
         arr = np.asarray(obj)
         if arr.dtype.hasobject or arr.dtype.kind == "V":
             raise PortableError(f"{where}: an array of {arr.dtype} cannot be stored without "
                                 "pickle.")
         key = f"a{len(arrays)}"
         arrays[key] = arr
+        if isinstance(obj, np.ndarray):
+            memo[id(obj)] = key
         return {"array": key}
     if isinstance(obj, tuple):
-        return {"tuple": [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        return {"tuple": [_encode(v, arrays, f"{where}[{i}]", memo)
+                          for i, v in enumerate(obj)]}
     if isinstance(obj, list):
-        return [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]
+        return [_encode(v, arrays, f"{where}[{i}]", memo) for i, v in enumerate(obj)]
     if isinstance(obj, dict):
         if not all(isinstance(k, str) for k in obj):
             raise PortableError(f"{where}: only dictionaries with string keys can be stored.")
-        return {"dict": {k: _encode(v, arrays, f"{where}[{k!r}]") for k, v in obj.items()}}
+        return {"dict": {k: _encode(v, arrays, f"{where}[{k!r}]", memo)
+                         for k, v in obj.items()}}
     if isinstance(obj, Memory):
         return None
     cls = type(obj)
@@ -121,8 +128,10 @@ def _encode(obj, arrays, where):
         params = obj.get_params(deep=False)
         state = {k: v for k, v in vars(obj).items() if k not in params}
         return {"estimator": _NAME_OF[cls],
-                "params": {k: _encode(v, arrays, f"{where}.{k}") for k, v in params.items()},
-                "state": {k: _encode(v, arrays, f"{where}.{k}") for k, v in state.items()}}
+                "params": {k: _encode(v, arrays, f"{where}.{k}", memo)
+                           for k, v in params.items()},
+                "state": {k: _encode(v, arrays, f"{where}.{k}", memo)
+                          for k, v in state.items()}}
     raise PortableError(
         f"{where}: a {cls.__module__}.{cls.__qualname__} cannot be stored without pickle "
         "(only numbers, strings, arrays, lists, tuples, dictionaries and the estimators of "

@@ -226,6 +226,9 @@ def run_benchmark(
                              f"{100 * result.private['accuracy']:.2f} %"
                              + (" (SYNTHETIC data)" if data.is_synthetic else ""))
         records.append(record)
+        # the fitted pipeline can hold gigabytes (a local learner's training
+        # set): let it go before the next pipeline loads its features
+        del result
         _write_summary(out, summary, records)
         # last: an existing run record means every output of the pipeline is complete
         write_json(record, run_path)

@@ -116,3 +116,16 @@ def test_clustered_local_models_round_trip(faces, tmp_path):
     loaded = load_model(save_model(pipe, tmp_path / "c.model"))
     assert loaded[-1].coef_.dtype == np.float16
     np.testing.assert_array_equal(loaded.decision_function(X), pipe.decision_function(X))
+
+
+def test_an_array_held_twice_is_stored_once(faces, tmp_path):
+    # MirrorClassifier built by the protocol holds its fitted pipeline twice
+    # (as its template and as its fit): its arrays must not double the file
+    X, y = faces
+    pipe = make_pipeline(HOG(), LocalLearningClassifier(n_neighbors=10)).fit(X, y)
+    twice = MirrorClassifier._from_fitted(pipe, mirror_train=False, mirror_test=True)
+    _, arrays = encode(twice)
+    _, once = encode(pipe)
+    assert len(arrays) == len(once)
+    loaded = load_model(save_model(twice, tmp_path / "twice.model"))
+    np.testing.assert_array_equal(loaded.predict(X), twice.predict(X))
