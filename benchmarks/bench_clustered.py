@@ -52,6 +52,7 @@ def main(argv=None):
     p.add_argument("--weights", type=float, nargs="+", default=[0.5, 0.75, 1.0, 1.5, 2.0])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="write the Markdown table here")
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = p.parse_args(argv)
 
     t_start = time.perf_counter()
@@ -110,7 +111,7 @@ def main(argv=None):
         + f"; wall time {time.perf_counter() - t_start:.0f} s (features and the global fit "
         "from the cache when a bench run made them).",
         f"Machine: {machine_description()}",
-        "Command: `python benchmarks/bench_clustered.py " + " ".join(sys.argv[1:]) + "`",
+        "Command: `python benchmarks/bench_clustered.py " + " ".join(argv) + "`",
         "",
     ]
     text = "\n".join(lines)

@@ -95,3 +95,34 @@ def test_run_bench_starts_a_new_record_unless_the_bench_resumes(tmp_path, monkey
     text = (tmp_path / "rec" / "RUN.md").read_text()
     assert len(commands()) == 2 and "total wall time of these 2 invocations" in text
     assert "| table |" in text
+
+
+@pytest.fixture
+def small_fisher_svm(monkeypatch, tmp_path):
+    monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path / "cache"))
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    name = "sift-fisher-linearsvm"
+    spec = get_spec(name)
+    small = dataclasses.replace(spec, build=lambda rs: spec.build(rs).set_params(
+        fisher__n_components=4, fisher__n_samples=2000))
+    register(small, overwrite=True)
+    yield name
+    REGISTRY[name] = spec
+
+
+def test_bench_clustered_writes_a_row_per_setting(small_fisher_svm, tmp_path, monkeypatch):
+    import bench_clustered
+
+    monkeypatch.setattr(bench_clustered, "load_fer2013",
+                        lambda path: make_synthetic_faces(n_per_class=12, random_state=0))
+    out = tmp_path / "clustered.md"
+    bench_clustered.main(["--data", "unused", "--clusters", "2", "3", "--neighbors", "20",
+                          "--experts", "1", "2", "--weights", "1", "--out", str(out)])
+    text = out.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| clusters")
+    assert len(rows) == 1 + 2 * 2 + 1  # header, clusters x experts x weights, global
+    assert rows[-1].startswith("| global SVM alone")
+    assert sum(r.startswith("| **") for r in rows) == 2  # a best row per number of clusters
+    assert "Command: `python benchmarks/bench_clustered.py --data unused --clusters 2 3" in text
+    sys.modules.pop("bench_clustered", None)
