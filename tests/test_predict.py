@@ -289,7 +289,15 @@ def test_cli_no_detect_and_annotate_never_overwrites_source(model_file, photos, 
     assert (src / "f-annotated.png").exists()
 
 
-def test_cli_default_model_and_missing_model(model_file, photos, cache_dir, capsys):
+def test_cli_default_model_and_missing_model(model_file, photos, cache_dir, capsys,
+                                             monkeypatch, tmp_path):
+    from fer_classic import persist
+
+    # no model of the user's: the one installed with fer_classic, said so
+    assert main([str(photos / "astronaut.png")]) == 0
+    assert "chosen: the model installed with fer_classic" in capsys.readouterr().err
+    # and without it either: the command that trains one
+    monkeypatch.setattr(persist, "SHIPPED_MODEL_DIR", tmp_path / "none")
     assert main([str(photos / "astronaut.png")]) == 2
     err = capsys.readouterr().err
     assert "python -m fer_classic.bench --data" in err and str(cache_dir / "models") in err
