@@ -742,6 +742,7 @@ def shipped_model():
     files = sorted(SHIPPED_MODEL_DIR.glob(f"*{PORTABLE_SUFFIX}"))
     return files[0] if files else None
 
+
 #: Memory a model needs besides its arrays (predicting, the interpreter).
 _MEMORY_HEADROOM = 256 * 2**20
 

@@ -245,4 +245,3 @@ def _write_summary(out, summary, records):
     title = "PrivateTest accuracy" + (" (SYNTHETIC data)" if summary["source"] == "synthetic"
                                       else "")
     plot_accuracies(records, out / "accuracy.png", title=title)
-

@@ -80,7 +80,8 @@ def test_untrusted_class_in_a_description_is_refused():
 def test_what_cannot_be_stored_is_named(faces):
     X, y = faces
     pipe = make_pipeline(HOG(), FunctionTransformer(np.sqrt), LinearSVM()).fit(X, y)
-    with pytest.raises(PortableError, match=r"Pipeline.steps\[1\]\[1\]: a sklearn\..*FunctionTransformer cannot be stored"):
+    with pytest.raises(PortableError, match=r"Pipeline.steps\[1\]\[1\]: a sklearn\."
+                                            r".*FunctionTransformer cannot be stored"):
         encode(pipe)
 
 
