@@ -36,6 +36,7 @@ from fer_classic.protocol import compute_features  # noqa: E402
 from fer_classic.registry import get_spec  # noqa: E402
 from fer_classic.runner import feature_cache_key  # noqa: E402
 from fer_classic.utils.progress import log, show_progress  # noqa: E402
+from fer_classic.utils.fileio import atomic_write  # noqa: E402
 
 PIPELINE = "sift-fisher-local+global"
 COMMAND = ("python benchmarks/bench_local_global.py --data ../shared/fer2013 "
@@ -123,10 +124,8 @@ def main(argv=None):
     text = "\n".join(lines)
     print(text)
     if args.out:
-        out = Path(args.out)
-        tmp = out.with_suffix(".tmp")
-        tmp.write_text(text)
-        tmp.replace(out)
+        with atomic_write(args.out) as fh:
+            fh.write(text)
 
 
 if __name__ == "__main__":

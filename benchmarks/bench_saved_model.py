@@ -53,6 +53,7 @@ from machine import machine_description  # noqa: E402
 
 from fer_classic.datasets import load_fer2013  # noqa: E402
 from fer_classic.persist import load_model, read_model_info  # noqa: E402
+from fer_classic.utils.fileio import atomic_write  # noqa: E402
 
 
 def _rss_mb():
@@ -118,10 +119,8 @@ def main(args):
     text = "\n".join(lines)
     print(text)
     if args.out:
-        out = Path(args.out)
-        tmp = out.with_suffix(".tmp")
-        tmp.write_text(text)
-        tmp.replace(out)
+        with atomic_write(args.out) as fh:
+            fh.write(text)
     return 0
 
 
