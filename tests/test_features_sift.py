@@ -9,9 +9,10 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.features import sift as sift_module
 from fer_classic.features.sift import DenseSIFT, dense_sift, dense_sift_positions
+from fer_classic.utils import jit
 from face_estimator_checks import expected_failures
 
-needs_numba = pytest.mark.skipif(not sift_module._have_numba(), reason="numba is not installed")
+needs_numba = pytest.mark.skipif(not jit.have_numba(), reason="numba is not installed")
 BACKENDS = ["numpy", pytest.param("numba", marks=needs_numba)]
 
 # Matched descriptors of dense_sift(..., smoothing=1.52) and cv2.SIFT.compute
@@ -262,7 +263,7 @@ def test_numba_orientation_maps_follow_exact_atan2_and_hypot():
 
 
 def test_numba_backend_without_numba_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(sift_module, "_have_numba", lambda: False)
+    monkeypatch.setattr(jit, "have_numba", lambda: False)
     with pytest.raises(ValueError, match="numba package"):
         dense_sift(_faces(1), backend="numba")
     with pytest.raises(ValueError, match="numba package"):

@@ -259,7 +259,11 @@ def face_kernel(width, n_bins_spatial, n_orientations):
     describe = describe_kernel(n_bins_spatial, n_orientations)
     no = int(n_orientations)
 
-    @_jit
+    # Not cached on disk: Numba keys a closure's cache entry by the pickled
+    # closure variables, and a pickled dispatcher carries a random id, so every
+    # process would compile it again and add one more entry to the index.
+    # The kernels it calls are cached; compiling this one costs little.
+    @numba.njit(nogil=True, cache=False, fastmath=True, error_model="numpy")
     def run(images, blur_kernel, qr, r_start, r_stop, qc, c_start, c_stop, n_rows, n_cols,
             key_stride, bin_stride, weights, threshold, scale, to_uint8, out):
         n, h, w = images.shape

@@ -14,9 +14,6 @@ With ``K`` Gaussians over ``d``-dimensional projected descriptors the
 vector has ``2 * K * d`` values; it is dense.
 """
 
-import functools
-import importlib
-import importlib.util
 import numbers
 
 import numpy as np
@@ -26,6 +23,8 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils import jit
+from ..utils.jit import resolve_backend
 from ..utils.parallel import map_chunks
 from ..utils.progress import log, progress_enabled
 from ..utils.validation import check_positive_int
@@ -96,12 +95,13 @@ def fisher_vector(descriptors, means, covariances, weights, *, improved=True,
     logp = zzz.reshape(n * m, 2 * d) @ W
     logp += const
     logp -= logp.max(axis=1, keepdims=True)
-    if posterior_threshold > 0 and _use_numba(backend):
+    if posterior_threshold > 0 and resolve_backend(backend) == "numba":
         s0 = np.zeros((n, k), np.float32)
         s1 = np.zeros((n, k, d), np.float32)
         s2 = np.zeros((n, k, d), np.float32)
-        _kernels().posterior_sums(logp, np.ascontiguousarray(z.reshape(n * m, d)), m,
-                                  float(np.log(posterior_threshold)), s0, s1, s2)
+        jit.call(jit.import_kernels("fer_classic.features._fisher_kernels").posterior_sums,
+                 logp, np.ascontiguousarray(z.reshape(n * m, d)), m,
+                 float(np.log(posterior_threshold)), s0, s1, s2)
         s0 = s0[..., None]
     elif posterior_threshold > 0:
         s0, s12 = _sparse_sums(logp, zzz, n, m, k, float(posterior_threshold))
@@ -123,22 +123,6 @@ def fisher_vector(descriptors, means, covariances, weights, *, improved=True,
         fv = np.sign(fv) * np.sqrt(np.abs(fv))
         fv /= np.maximum(np.linalg.norm(fv, axis=1, keepdims=True), 1e-12)
     return fv.astype(np.float32, copy=False)
-
-
-def _use_numba(backend):
-    if backend not in ("auto", "numba", "numpy"):
-        raise ValueError(f"backend must be 'auto', 'numba' or 'numpy'; got {backend!r}.")
-    have = importlib.util.find_spec("numba") is not None
-    if backend == "numba" and not have:
-        raise ValueError("backend='numba' needs the numba package, which is not installed "
-                         "(pip install numba); use backend='auto' or 'numpy'.")
-    return backend != "numpy" and have
-
-
-@functools.lru_cache(maxsize=None)
-def _kernels():
-    """The compiled kernel; imported on first use so that ``import fer_classic`` stays light."""
-    return importlib.import_module("._fisher_kernels", __package__)
 
 
 def _sparse_sums(logp, zzz, n, m, k, threshold):

@@ -28,7 +28,6 @@ sums and norms: the tests require a maximum absolute difference below 1e-5
 """
 
 import functools
-import importlib
 import numbers
 
 import numpy as np
@@ -37,9 +36,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .. import FACE_SIZE
+from ..utils import jit
+from ..utils.jit import have_numba
 from ..utils.parallel import check_n_jobs, map_chunks
 from ..utils.validation import check_faces, check_positive_int
-from .sift import _have_numba
 
 __all__ = ["hog_features", "hog_output_shape", "HOG"]
 
@@ -109,8 +109,9 @@ def hog_output_shape(
 
 def _scatter_add(out, index, values):
     """``np.add.at(out, index, values)`` on 1-D arrays; compiled when Numba is installed."""
-    if _have_numba():
-        importlib.import_module("._hog_kernels", __package__).scatter_add(out, index, values)
+    if have_numba():
+        jit.call(jit.import_kernels("fer_classic.features._hog_kernels").scatter_add,
+                 out, index, values)
     else:
         np.add.at(out, index, values)
 

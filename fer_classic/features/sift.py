@@ -19,8 +19,6 @@ fallback when Numba is missing.
 """
 
 import functools
-import importlib
-import importlib.util
 import math
 import numbers
 from typing import NamedTuple
@@ -33,8 +31,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils import jit
+from ..utils.jit import resolve_backend
 from ..utils.parallel import map_chunks
 from ..utils.validation import check_faces, check_positive_int
+
+#: The compiled kernels, imported on first use so that ``import fer_classic`` stays light.
+_KERNELS = "fer_classic.features._sift_kernels"
 
 __all__ = ["dense_sift", "dense_sift_positions", "sample_descriptors", "DenseSIFT"]
 
@@ -54,31 +57,6 @@ def _check_bin_sizes(bin_size):
         raise ValueError("bin_size must be a positive int or a non-empty sequence of them; "
                          "got an empty sequence.")
     return tuple(check_positive_int(b, "bin_size") for b in sizes)
-
-
-def _have_numba():
-    """Whether Numba is installed (without importing it)."""
-    return importlib.util.find_spec("numba") is not None
-
-
-@functools.lru_cache(maxsize=None)
-def _kernels():
-    """The compiled kernels; imported on first use so that ``import fer_classic`` stays light."""
-    return importlib.import_module("._sift_kernels", __package__)
-
-
-def _check_backend(backend):
-    """``'numba'`` or ``'numpy'`` for ``backend`` (``'auto'``: numba if it is installed)."""
-    if backend == "auto":
-        return "numba" if _have_numba() else "numpy"
-    if backend == "numba":
-        if not _have_numba():
-            raise ValueError("backend='numba' needs the numba package, which is not installed "
-                             "(pip install numba); use backend='auto' or 'numpy'.")
-        return backend
-    if backend == "numpy":
-        return backend
-    raise ValueError(f"backend must be 'auto', 'numba' or 'numpy'; got {backend!r}.")
 
 
 def _check_sift_params(step, bin_size, n_bins_spatial, n_orientations, smoothing,
@@ -358,10 +336,10 @@ def _describe_faces_numba(images, sigma, geom, n_orientations, contrast_threshol
     out = np.empty((n, geom.n_rows * geom.n_cols, nb * nb * n_orientations), dtype=dtype)
     thr = 0.0 if contrast_threshold is None else contrast_threshold
     scale = 512.0 if dtype == np.uint8 else 1.0
-    _kernels().face_kernel(w, nb, n_orientations)(
-        images, kernel, geom.qr, *geom.qr_bands, geom.qc, *geom.qc_bands, geom.n_rows,
-        geom.n_cols, geom.key_stride, geom.bin_stride, geom.window, np.float32(thr),
-        np.float32(scale), dtype == np.uint8, out)
+    run = jit.import_kernels(_KERNELS).face_kernel(w, nb, n_orientations)
+    jit.call(run, images, kernel, geom.qr, *geom.qr_bands, geom.qc, *geom.qc_bands,
+             geom.n_rows, geom.n_cols, geom.key_stride, geom.bin_stride, geom.window,
+             np.float32(thr), np.float32(scale), dtype == np.uint8, out)
     return out
 
 
@@ -522,7 +500,7 @@ def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
         step, bin_size, n_bins_spatial, n_orientations, smoothing, window_sigma,
         contrast_threshold, dtype)
     chunk_size = check_positive_int(chunk_size, "chunk_size")
-    backend = _check_backend(backend)
+    backend = resolve_backend(backend)
     faces = _as_face_stack(faces)
     n, h, w = faces.shape
     if min(h, w) < 2:
@@ -695,7 +673,7 @@ contrast_threshold, dtype, chunk_size, n_jobs, backend
             self.step, self.bin_size, self.n_bins_spatial, self.n_orientations,
             self.smoothing, self.window_sigma, self.contrast_threshold, self.dtype)
         check_positive_int(self.chunk_size, "chunk_size")
-        _check_backend(self.backend)
+        resolve_backend(self.backend)
         faces = _as_face_stack(X, name="X")
         self.image_shape_ = tuple(int(s) for s in faces.shape[1:])
         self.positions_ = dense_sift_positions(self.image_shape_, step=step, bin_size=sizes,
