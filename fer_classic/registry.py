@@ -414,7 +414,7 @@ def _fisher(random_state):
     return FisherVector(
         extractor=DenseSIFT(step=2, bin_size=(4, 6, 8), dtype="uint8"), n_components=256,
         pca_components=64, spatial_weight=1.0, n_samples=200_000,
-        random_state=random_state, n_jobs=2, dtype="float16",
+        random_state=random_state, n_jobs=2, dtype="float16", chunk_size=64,
     )
 
 
