@@ -17,12 +17,14 @@ grid) is not run again.
 
 import json
 import platform
+import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import sklearn
+from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 
 from . import SPLITS, __version__
@@ -74,14 +76,35 @@ def dataset_summary(data):
     }
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def stable_repr(obj):
+    """``repr(obj)`` in full and without memory addresses, the same in every process.
+
+    Estimators are printed unabridged (scikit-learn shortens reprs of over
+    700 characters with an ellipsis), and ``<function f at 0x7f...>``
+    becomes ``<function f>``, so that a run record's configuration compares
+    equal across runs.
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> stable_repr(FunctionTransformer(abs))
+    'FunctionTransformer(func=<built-in function abs>)'
+    """
+    text = obj.__repr__(N_CHAR_MAX=10**9) if isinstance(obj, BaseEstimator) else repr(obj)
+    return _ADDRESS.sub("", text)
+
+
 def _config(spec, data_summary, quick, seed):
     mirror_train, mirror_test = spec.get_mirror(quick)
     return {
         "fingerprint": data_summary["fingerprint"],
         "quick": bool(quick),
         "seed": int(seed),
-        "grid": repr(spec.get_grid(quick)),
-        "pipeline": repr(spec.build(seed)),
+        "grid": stable_repr(spec.get_grid(quick)),
+        "pipeline": stable_repr(spec.build(seed)),
         "mirror_train": mirror_train,
         "mirror_test": mirror_test,
         "fer_classic": __version__,

@@ -228,3 +228,19 @@ def test_resume_config_changes_with_mirroring(flag):
     plain = _config(spec, summary, True, 0)
     mirrored = _config(replace(spec, **{flag: True}), summary, True, 0)
     assert plain != mirrored and mirrored[flag] is True
+
+
+def test_run_configuration_is_the_same_in_every_process():
+    # repr() of a FunctionTransformer holds its function's address: the
+    # configuration --resume compares must not, or those pipelines re-run
+    from fer_classic.registry import list_specs
+
+    script = ("import json; from fer_classic.registry import list_specs; "
+              "from fer_classic.runner import stable_repr; "
+              "print(json.dumps({s.name: stable_repr(s.build(0)) for s in list_specs()}))")
+    runs = [json.loads(subprocess.run([sys.executable, "-c", script], check=True,
+                                      capture_output=True, text=True).stdout)
+            for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert set(runs[0]) == {s.name for s in list_specs()}
+    assert not [name for name, text in runs[0].items() if " at 0x" in text or "..." in text]
