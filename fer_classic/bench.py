@@ -140,7 +140,7 @@ def main(argv=None):
         code = 0
     except BenchmarkError as exc:
         print(f"error: some pipelines failed: {exc}", file=sys.stderr)
-        records, code = None, 1
+        records, code = exc.records, 1
     except OSError as exc:  # e.g. the scheduler went away, the disk is full
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -148,11 +148,14 @@ def main(argv=None):
         print("interrupted: finished pipelines are in "
               f"{args.out}/runs; re-run with --resume to continue", file=sys.stderr)
         return 130
-    if records is not None or os.path.exists(os.path.join(args.out, "results.md")):
-        with open(os.path.join(args.out, "results.md")) as f:
-            print(f.read())
+    if not records:
+        print(f"wrote no results: no pipeline finished ({args.out} is unchanged)",
+              file=sys.stderr)
+        return code
+    with open(os.path.join(args.out, "results.md")) as f:
+        print(f.read())
     print(f"wrote {args.out}/results.{{csv,json,md}}, {args.out}/accuracy.png, "
-          f"{args.out}/confusion/*.png "
+          f"{args.out}/confusion/*.png ({len(records)} pipeline(s)) "
           f"in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return code
 

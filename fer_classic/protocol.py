@@ -33,6 +33,7 @@ from .datasets.augment import mirror_faces
 from .distributed import scatter_arrays
 from .models.cached import CachedClassifier
 from .models.mirror import MirrorClassifier, predict_mirror_averaged
+from .utils.memory import cached_call
 from .utils.progress import log, progress, show_progress
 
 __all__ = ["ProtocolResult", "score_predictions", "run_protocol", "split_params",
@@ -226,11 +227,11 @@ def _features(features, ordered, data_key, mem, mirror_train, mirror_test, verbo
         if mirror_test:
             F_all += [mirror_faces(F) for F in F_all[1:3]]
         return None, F_all, 0.0
-    compute = _fit_transform_features
-    if mem is not None:
-        compute = mem.cache(_fit_transform_features, ignore=["splits"])
+    args = (features, data_key, ordered, mirror_train, mirror_test)
     with show_progress(verbose):
-        return compute(features, data_key, ordered, mirror_train, mirror_test)
+        if mem is None:
+            return _fit_transform_features(*args)
+        return cached_call(mem, _fit_transform_features, *args, ignore=["splits"])
 
 
 def compute_features(pipeline, splits, *, data_key=None, memory=None, mirror_train=False,

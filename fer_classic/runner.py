@@ -40,7 +40,15 @@ QUICK_TRAIN_SIZE = 4000
 
 
 class BenchmarkError(RuntimeError):
-    """One or more pipelines failed; the others' results were written."""
+    """One or more pipelines failed; the others' results were written.
+
+    ``records`` holds the run records of the pipelines that finished (none
+    when every pipeline failed: then no results file was written).
+    """
+
+    def __init__(self, message, records=()):
+        super().__init__(message)
+        self.records = list(records)
 
 
 def _splits(data, quick, seed):
@@ -259,7 +267,8 @@ def run_benchmark(
     if records:
         _write_summary(out, summary, records)
     if failures:
-        raise BenchmarkError("; ".join(f"{n}: {type(e).__name__}: {e}" for n, e in failures))
+        raise BenchmarkError("; ".join(f"{n}: {type(e).__name__}: {e}" for n, e in failures),
+                             records=records)
     return records
 
 

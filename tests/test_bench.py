@@ -119,3 +119,33 @@ def test_quick_runs_follow_quick_mirror(tmp_path):
     for quick_mirror, record in records.items():
         assert record["config"]["mirror_train"] is quick_mirror
         assert record["config"]["mirror_test"] is quick_mirror
+
+
+def test_every_pipeline_failing_announces_no_results(tmp_path, capsys):
+    register(PipelineSpec("test-exploding", lambda rs: Pipeline(
+        [("px", Pixels()), ("clf", Exploding())])), overwrite=True)
+    try:
+        out = tmp_path / "out"
+        code = main(["--pipelines", "test-exploding", "--quick", "--out", str(out)])
+    finally:
+        unregister("test-exploding")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "wrote no results" in err and "results.{csv,json,md}" not in err
+    assert not (out / "results.json").exists()
+
+
+def test_damaged_feature_cache_is_rebuilt_with_the_same_results(tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["--pipelines", "hog-linearsvm", "--quick", "--out", str(a)]) == 0
+    entries = list((tmp_path / "cache" / "features").rglob("output.pkl"))
+    assert entries
+    for i, path in enumerate(entries):  # garbled, and truncated to nothing
+        path.write_bytes(b"\xff\xfe garbage" if i % 2 else b"")
+    capsys.readouterr()
+    with pytest.warns(UserWarning, match="could not be read"):
+        assert main(["--pipelines", "hog-linearsvm", "--quick", "--out", str(b)]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    ra = json.loads((a / "results.json").read_text())
+    rb = json.loads((b / "results.json").read_text())
+    assert strip_timings(ra) == strip_timings(rb)

@@ -18,6 +18,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_memory
 
+from ..utils.memory import cached_call
 from .mirror import _estimator_has
 
 __all__ = ["CachedClassifier"]
@@ -83,7 +84,7 @@ class CachedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         memory = self.memory
         if isinstance(memory, os.PathLike):  # check_memory takes str, not Path
             memory = os.fspath(memory)
-        self.estimator_ = check_memory(memory).cache(_fit_clone)(self.estimator, X, y)
+        self.estimator_ = cached_call(check_memory(memory), _fit_clone, self.estimator, X, y)
         self.classes_ = self.estimator_.classes_
         if hasattr(self.estimator_, "n_features_in_"):
             self.n_features_in_ = self.estimator_.n_features_in_
