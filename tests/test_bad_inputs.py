@@ -416,7 +416,8 @@ def test_fer2013_path_variable_pointing_nowhere(tmp_path, monkeypatch, capsys):
 
 
 def _faces(n=3, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, (n, 48, 48)).astype(np.float32)
+    # float faces: intensities in [0, 1]
+    return np.random.default_rng(seed).integers(0, 256, (n, 48, 48)).astype(np.float32) / 255
 
 
 def _with(value, face):
@@ -434,6 +435,10 @@ ARRAYS = {
     "colour-48x48x3": (lambda: np.repeat(_faces()[..., None], 3, axis=3), ValueError,
                        ["(3, 48, 48, 3)", "grayscale"]),
     "empty": (lambda: _faces()[:0], ValueError, ["holds no faces"]),
+    # one input contract: uint8 in 0..255 or floats in [0, 1], never a silent rescale
+    "floats-0-255": (lambda: _faces() * 255, ValueError, ["[0, 1]", "divide by 255"]),
+    "floats-minus1-1": (lambda: _faces() * 2 - 1, ValueError, ["[-1, 1]", "[0, 1]"]),
+    "int-300": (lambda: np.full((3, 48, 48), 300), ValueError, ["[300, 300]", "0..255"]),
     "strings": (lambda: _faces().astype(int).astype(str), TypeError, ["must hold numbers"]),
     "ragged-list": (lambda: [_faces()[0], _faces()[0][:40]], ValueError,
                     ["could not be read as an array"]),

@@ -18,7 +18,7 @@ from face_estimator_checks import expected_failures
 def _faces(n=24, seed=0):
     rng = np.random.default_rng(seed)
     img = ndimage.gaussian_filter(rng.normal(128, 60, size=(n, 48, 48)), sigma=(0, 1.5, 1.5))
-    return np.clip(img, 0, 255)
+    return np.clip(img, 0, 255) / 255  # float faces hold intensities in [0, 1]
 
 
 def _small(**kwargs):
@@ -138,7 +138,7 @@ def test_separates_simple_texture_classes():
         faces.append(128 + 60 * np.sin(2 * np.pi * coord / period + phase)
                      + rng.normal(0, 10, size=(48, 48)))
         y.append(label)
-    faces, y = np.array(faces), np.array(y)
+    faces, y = np.clip(np.array(faces), 0, 255) / 255, np.array(y)
     bovw = _small(n_words=16, n_samples=2000).fit(faces[:20])
     clf = LinearSVC(random_state=0).fit(bovw.transform(faces[:20]), y[:20])
     assert clf.score(bovw.transform(faces[20:]), y[20:]) == 1.0

@@ -31,8 +31,11 @@ def _faces(kind, n, shape=(48, 48), seed=0):
 
 
 def _reference(faces, **params):
+    # float faces hold intensities in [0, 1]: HOG sees them times 255
     params = {"pixels_per_cell": (8, 8), "cells_per_block": (2, 2), **params}
-    return np.stack([sk_hog(f.astype(np.float32), feature_vector=True, **params) for f in faces])
+    scale = np.float32(255 if np.issubdtype(np.asarray(faces).dtype, np.floating) else 1)
+    return np.stack([sk_hog(f.astype(np.float32) * scale, feature_vector=True, **params)
+                     for f in faces])
 
 
 @pytest.mark.parametrize(
@@ -48,7 +51,6 @@ def _reference(faces, **params):
     ],
 )
 def test_matches_skimage(pixels_per_cell, cells_per_block, block_norm, transform_sqrt):
-    faces = np.concatenate([_faces("uint8", 3), _faces("float", 2), _faces("ties", 1)])
     params = dict(
         orientations=9,
         pixels_per_cell=pixels_per_cell,
@@ -56,11 +58,12 @@ def test_matches_skimage(pixels_per_cell, cells_per_block, block_norm, transform
         block_norm=block_norm,
         transform_sqrt=transform_sqrt,
     )
-    ours = hog_features(faces, **params)
-    ref = _reference(faces, **params)
-    assert ours.shape == ref.shape
-    assert ours.dtype == np.float32
-    np.testing.assert_allclose(ours, ref, rtol=0, atol=ATOL)
+    for faces in (np.concatenate([_faces("uint8", 3), _faces("ties", 1)]), _faces("float", 2)):
+        ours = hog_features(faces, **params)
+        ref = _reference(faces, **params)
+        assert ours.shape == ref.shape
+        assert ours.dtype == np.float32
+        np.testing.assert_allclose(ours, ref, rtol=0, atol=ATOL)
 
 
 @pytest.mark.parametrize("orientations", [1, 2, 4, 7, 8, 9, 12, 18])
@@ -104,7 +107,7 @@ def test_flat_rows_and_dtypes_agree():
     faces = _faces("uint8", 4)
     ours = hog_features(faces)
     np.testing.assert_array_equal(hog_features(faces.reshape(4, -1)), ours)
-    np.testing.assert_allclose(hog_features(faces.astype(np.float64)), ours, atol=1e-6)
+    np.testing.assert_allclose(hog_features(faces / 255.0), ours, atol=1e-6)
     np.testing.assert_allclose(hog_features(faces.tolist()), ours, atol=1e-6)
     assert ours.shape == (4, 900)
     assert hog_output_shape() == (5, 5, 2, 2, 9)
@@ -156,8 +159,10 @@ def test_bad_input():
         hog_features(np.full((1, 48, 48), np.nan))
     with pytest.raises(TypeError, match="numbers"):
         hog_features(np.full((1, 48, 48), "a"))
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
         hog_features(-np.ones((1, 48, 48)), transform_sqrt=True)
+    with pytest.raises(ValueError, match="divide by 255"):
+        hog_features(np.full((1, 48, 48), 2.0))
 
 
 def test_transformer():

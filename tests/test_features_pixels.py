@@ -27,7 +27,8 @@ def test_plain_pixels(faces):
     assert out.dtype == np.float32 and out.shape == (5, 2304)
     np.testing.assert_allclose(out, faces.reshape(5, -1) / 255.0, rtol=1e-6)
     assert est.n_features_in_ == est.n_features_out_ == 2304
-    np.testing.assert_array_equal(est.transform(faces.reshape(5, -1).astype(float)), out)
+    # floats hold intensities in [0, 1]: faces / 255 are the same faces
+    np.testing.assert_allclose(est.transform(faces.reshape(5, -1) / 255.0), out, rtol=1e-6)
     assert est.get_feature_names_out()[49] == "pixel_1_1"
 
 
@@ -36,8 +37,8 @@ def test_equalize_matches_opencv(faces):
     expected = np.stack([cv2.equalizeHist(f) for f in faces]).reshape(5, -1) / 255.0
     np.testing.assert_allclose(out, expected, rtol=1e-6)
     assert out.min() == 0 and out.max() == 1  # stretched to the full range
-    # Whole-number floats are accepted as 8-bit intensities.
-    np.testing.assert_array_equal(Pixels(equalize=True).fit_transform(faces.astype(float)), out)
+    # float faces in [0, 1] are rounded to the 256 levels, then equalised alike
+    np.testing.assert_array_equal(Pixels(equalize=True).fit_transform(faces / 255.0), out)
 
 
 def test_standardize(faces):
@@ -52,12 +53,12 @@ def test_standardize(faces):
 
 
 def test_validation(faces):
-    with pytest.raises(ValueError, match=r"\[0, 255\]"):
-        Pixels().fit(faces.astype(float) - 100)
-    with pytest.raises(ValueError, match=r"\[0, 255\]"):
-        Pixels().fit(faces).transform(faces.astype(float) * 3)
-    with pytest.raises(ValueError, match="fractional"):
-        Pixels(equalize=True).fit(faces).transform(faces + 0.5)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        Pixels().fit(faces / 255.0 - 0.5)
+    with pytest.raises(ValueError, match="divide by 255"):  # 0..255 as floats: say so
+        Pixels().fit(faces).transform(faces.astype(float))
+    with pytest.raises(ValueError, match="0..255"):
+        Pixels().fit(faces.astype(np.int16) * 3)
     with pytest.raises(ValueError, match="equalize"):
         Pixels(equalize="yes").fit(faces)
     with pytest.raises(ValueError, match="standardize"):

@@ -74,7 +74,7 @@ def test_descriptors_are_unit_norm_nonnegative_and_clamped():
 
 
 def test_flat_image_gives_zero_descriptors_without_nan():
-    desc, _ = dense_sift(np.full((2, 48, 48), 100.0))
+    desc, _ = dense_sift(np.full((2, 48, 48), 100 / 255))
     assert np.isfinite(desc).all() and not desc.any()
 
 
@@ -82,6 +82,7 @@ def test_contrast_threshold_zeroes_weak_patches():
     rng = np.random.default_rng(0)
     faces = 100 + rng.normal(0, 0.01, size=(2, 48, 48))
     faces[:, :, 24:] += 50  # a strong vertical edge in the right half
+    faces /= 255  # float faces hold intensities in [0, 1]; the threshold is in 0..255 units
     weak, _ = dense_sift(faces, smoothing=0)
     assert np.all(np.linalg.norm(weak, axis=2) > 0.99)  # noise gets normalised up
     desc, pos = dense_sift(faces, smoothing=0, contrast_threshold=1.0)
@@ -93,7 +94,7 @@ def test_contrast_threshold_zeroes_weak_patches():
 
 def test_orientation_convention_matches_opencv():
     # intensity increasing to the right: gradient angle 0 -> orientation bin 0
-    ramp = np.tile(np.arange(48.0) * 3, (48, 1))[None]
+    ramp = np.tile(np.arange(48.0) * 3, (48, 1))[None] / 255
     desc, _ = dense_sift(ramp, smoothing=0)
     per_ori = desc.reshape(-1, 16, 8).sum(axis=(0, 1))
     assert np.argmax(per_ori) == 0 and per_ori[0] > 0.95 * per_ori.sum()
@@ -106,7 +107,7 @@ def test_orientation_convention_matches_opencv():
 def test_spatial_layout_rows_then_columns():
     # a bright blob in the top-left quadrant of the central keypoint's footprint
     img = np.zeros((1, 48, 48))
-    img[0, 17:20, 17:20] = 255.0
+    img[0, 17:20, 17:20] = 1.0
     desc, pos = dense_sift(img, smoothing=0, window_sigma=None)
     k = int(np.flatnonzero((pos[:, 0] == 24) & (pos[:, 1] == 24))[0])
     mass = desc[0, k].reshape(4, 4, 8).sum(axis=2)  # (row bin, col bin)
@@ -115,7 +116,7 @@ def test_spatial_layout_rows_then_columns():
 
 
 def test_translation_by_one_step_shifts_the_grid():
-    faces = _faces(2, size=60).astype(np.float64)
+    faces = _faces(2, size=60) / 255.0
     a, pos = dense_sift(faces[:, :48, :48])
     b, _ = dense_sift(faces[:, 2:50, :48])  # content moved up by one step
     ga = a.reshape(2, 17, 17, 128)

@@ -475,7 +475,7 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
         self : BagOfVisualWords
         """
         levels = self._validate_params()
-        faces = _as_face_stack(X, name="X")
+        faces = _as_face_stack(X, name="X", dtype=None)
         n = len(faces)
         rng = check_random_state(self.random_state)
         extractor = DenseSIFT() if self.extractor is None else clone(self.extractor)
@@ -545,7 +545,7 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
             several encodings without re-extracting descriptors.
         """
         check_is_fitted(self)
-        faces = _as_face_stack(X, name="X", image_shape=self.image_shape_)
+        faces = _as_face_stack(X, name="X", image_shape=self.image_shape_, dtype=None)
 
         def words(chunk):
             desc = self.extractor_.transform_descriptors(chunk)

@@ -293,7 +293,7 @@ class FisherVector(TransformerMixin, BaseEstimator):
         self : FisherVector
         """
         self._validate_params()
-        faces = _as_face_stack(X, name="X")
+        faces = _as_face_stack(X, name="X", dtype=None)
         rng = check_random_state(self.random_state)
         extractor = DenseSIFT() if self.extractor is None else clone(self.extractor)
         self.extractor_ = extractor.fit(faces)
@@ -343,7 +343,7 @@ class FisherVector(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         self._validate_params()
-        faces = _as_face_stack(X, name="X", image_shape=self.image_shape_)
+        faces = _as_face_stack(X, name="X", image_shape=self.image_shape_, dtype=None)
         every = np.arange(len(self.positions_))
         gmm = self.gmm_
         dtype = _DTYPES[self.dtype]

@@ -39,7 +39,7 @@ from .. import FACE_SIZE
 from ..utils import jit
 from ..utils.jit import have_numba
 from ..utils.parallel import check_n_jobs, map_chunks
-from ..utils.validation import check_faces, check_positive_int
+from ..utils.validation import check_faces, intensities_255, check_positive_int
 
 __all__ = ["hog_features", "hog_output_shape", "HOG"]
 
@@ -392,7 +392,7 @@ def hog_features(
     orientations, (c_row, c_col), (b_row, b_col), block_norm = _check_hog_params(
         orientations, pixels_per_cell, cells_per_block, block_norm
     )
-    faces = _check_stack(faces)
+    faces = intensities_255(_check_stack(faces))
     image_shape = faces.shape[1:]
     shape = hog_output_shape(
         image_shape,

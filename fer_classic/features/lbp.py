@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import FACE_SIZE
 from ..utils.parallel import check_n_jobs, map_chunks
-from ..utils.validation import check_faces, check_positive_int
+from ..utils.validation import check_faces, intensities_255, check_positive_int
 
 __all__ = ["lbp_codes", "lbp_histograms", "lbp_n_bins", "LBP"]
 
@@ -419,7 +419,7 @@ def lbp_codes(faces, *, P=8, R=1.0, method="uniform"):
     ((2, 48, 48), dtype('uint8'), True)
     """
     P, R, method = _check_lbp_params(P, R, method)
-    faces = _check_stack(faces)
+    faces = intensities_255(_check_stack(faces))
     n, h, w = faces.shape
     geo = _geometry(h, w, P, R)
     dtype = np.float64 if method == "var" else _code_dtype(P, method)
@@ -430,14 +430,14 @@ def lbp_codes(faces, *, P=8, R=1.0, method="uniform"):
     return out
 
 
-def _check_stack(faces, name="faces"):
+def _check_stack(faces, name="faces", intensities=True):
     """Validated ``(n, h, w)`` stack of any image size; flat rows are 48x48 images."""
     try:
         arr = np.asarray(faces)
     except Exception:  # ragged input: let check_faces word the error
         arr = faces
     shape = arr.shape[1:] if getattr(arr, "ndim", 0) == 3 else (FACE_SIZE, FACE_SIZE)
-    return check_faces(arr, image_shape=shape, dtype=None, name=name)
+    return check_faces(arr, image_shape=shape, dtype=None, name=name, intensities=intensities)
 
 
 def _check_grid(grid_shape, image_shape):
@@ -547,7 +547,7 @@ def lbp_histograms(codes, *, n_bins, grid_shape=(6, 6), normalize=False):
     ((1, 360), 36.0)
     """
     n_bins = check_positive_int(n_bins, "n_bins")
-    codes = _check_stack(codes, name="codes")
+    codes = _check_stack(codes, name="codes", intensities=False)
     image_shape = codes.shape[1:]
     if not np.issubdtype(codes.dtype, np.integer):
         if not np.array_equal(codes, np.round(codes)):

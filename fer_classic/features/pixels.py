@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .. import FACE_SIZE
-from ..utils.validation import check_faces
+from ..utils.validation import check_faces, intensities_255
 
 __all__ = ["Pixels"]
 
@@ -18,16 +18,10 @@ def _check_bool(value, name):
 
 
 def _as_uint8(faces):
-    """Faces as uint8, refusing values that are not 8-bit intensities."""
+    """Faces in 0..255 as uint8 (float intensities rounded to the nearest level)."""
     if faces.dtype == np.uint8:
         return faces
-    rounded = np.rint(faces)
-    if not np.array_equal(rounded, faces):
-        raise ValueError(
-            "equalize=True needs 8-bit intensities (whole numbers in [0, 255]); "
-            "got fractional values."
-        )
-    return rounded.astype(np.uint8)
+    return np.rint(faces).astype(np.uint8)
 
 
 class Pixels(TransformerMixin, BaseEstimator):
@@ -51,8 +45,11 @@ class Pixels(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    Input intensities must lie in [0, 255] (8-bit grayscale); the output is
-    ``faces / 255`` as float32, per-face standardised if asked.
+    Input faces follow :func:`~fer_classic.utils.validation.check_faces`:
+    integers in 0..255 (uint8) or floats in [0, 1]; the output is the
+    intensities in [0, 1] as float32, per-face standardised if asked. With
+    ``equalize``, float faces are rounded to the nearest of the 256 levels
+    first.
 
     Examples
     --------
@@ -68,15 +65,7 @@ class Pixels(TransformerMixin, BaseEstimator):
         self.standardize = standardize
 
     def _check_input(self, X):
-        faces = check_faces(X, dtype=None)
-        if faces.dtype != np.uint8:
-            lo, hi = faces.min(), faces.max()
-            if lo < 0 or hi > 255:
-                raise ValueError(
-                    "Pixels expects 8-bit intensities in [0, 255]; got values in "
-                    f"[{lo}, {hi}]."
-                )
-        return faces
+        return intensities_255(check_faces(X, dtype=None))
 
     def fit(self, X, y=None):
         """Validate the parameters and ``X``; nothing is learnt.
@@ -84,7 +73,7 @@ class Pixels(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, 48, 48) or (n, 2304)
-            Faces with intensities in [0, 255].
+            Faces: uint8 in 0..255, or floats in [0, 1].
         y : ignored
 
         Returns
@@ -104,7 +93,7 @@ class Pixels(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, 48, 48) or (n, 2304)
-            Faces with intensities in [0, 255].
+            Faces: uint8 in 0..255, or floats in [0, 1].
 
         Returns
         -------

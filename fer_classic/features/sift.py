@@ -519,24 +519,26 @@ def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
     return out, positions
 
 
-def _as_face_stack(faces, name="faces", image_shape=None):
-    """Validated float32 ``(n, h, w)`` stack.
+def _as_face_stack(faces, name="faces", image_shape=None, dtype=np.float32):
+    """Validated ``(n, h, w)`` stack, float32 intensities in 0..255.
 
     With ``image_shape`` None, 3-D input may have any ``(h, w)`` and 2-D input
-    is read as 48x48 faces; otherwise the shape must match.
+    is read as 48x48 faces; otherwise the shape must match. ``dtype=None``
+    validates only, leaving the values as given (for estimators that hand
+    the faces to their extractor, which validates them again).
     """
     if sparse.issparse(faces):
         raise TypeError(f"{name} is a sparse matrix, but sparse input is not supported: "
                         f"pass the faces as a dense array of shape (n, h, w) or (n, h * w).")
     if image_shape is not None:
-        return check_faces(faces, image_shape=tuple(image_shape), name=name)
+        return check_faces(faces, image_shape=tuple(image_shape), name=name, dtype=dtype)
     try:
         arr = faces if hasattr(faces, "ndim") else np.asarray(faces)
     except ValueError:  # ragged lists: let check_faces say what is wrong
-        return check_faces(faces, name=name)
+        return check_faces(faces, name=name, dtype=dtype)
     if getattr(arr, "ndim", None) == 3:
-        return check_faces(arr, image_shape=tuple(arr.shape[1:]), name=name)
-    return check_faces(arr, name=name)
+        return check_faces(arr, image_shape=tuple(arr.shape[1:]), name=name, dtype=dtype)
+    return check_faces(arr, name=name, dtype=dtype)
 
 
 def sample_descriptors(extractor, faces, n_samples, random_state=None, *, chunk_size=512,
@@ -674,7 +676,7 @@ contrast_threshold, dtype, chunk_size, n_jobs, backend
             self.smoothing, self.window_sigma, self.contrast_threshold, self.dtype)
         check_positive_int(self.chunk_size, "chunk_size")
         resolve_backend(self.backend)
-        faces = _as_face_stack(X, name="X")
+        faces = _as_face_stack(X, name="X", dtype=None)
         self.image_shape_ = tuple(int(s) for s in faces.shape[1:])
         self.positions_ = dense_sift_positions(self.image_shape_, step=step, bin_size=sizes,
                                                n_bins_spatial=nbs)
@@ -701,7 +703,7 @@ contrast_threshold, dtype, chunk_size, n_jobs, backend
     def transform_descriptors(self, X):
         """Descriptors of every face as ``(n, n_keypoints_, n_descriptor_dims_)``."""
         check_is_fitted(self)
-        faces = _as_face_stack(X, name="X", image_shape=self.image_shape_)
+        faces = _as_face_stack(X, name="X", image_shape=self.image_shape_, dtype=None)
         desc, _ = dense_sift(faces, **self._params())
         return desc
 
