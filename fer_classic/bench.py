@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from .utils.paths import model_dir
 
 #: Faces per class of the synthetic data set used when no FER2013 is given.
 SYNTHETIC_PER_CLASS = 100
@@ -71,7 +72,10 @@ def build_parser():
     p.add_argument("--out", default="bench-out", metavar="DIR",
                    help="output directory (default: %(default)s)")
     p.add_argument("--n-jobs", type=_positive_int, default=1, metavar="N",
-                   help="grid candidates fitted in parallel (-1: all cores; default 1)")
+                   help="grid candidates fitted side by side (-1: all cores; default 1). "
+                        "It speeds up only pipelines with several candidates (none in --quick "
+                        "runs); feature extraction and the large classifiers use their own "
+                        "threads, set in the registry")
     p.add_argument("--quick", action="store_true",
                    help="subsample Training and use small grids, for a fast look")
     p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
@@ -81,8 +85,9 @@ def build_parser():
                    help="run the grid searches on this Dask scheduler, e.g. tcp://HOST:8786 "
                         '(needs: pip install "fer_classic[dask]"; --n-jobs is then ignored)')
     p.add_argument("--no-cache", action="store_true", help="do not cache features on disk")
-    p.add_argument("--save-models", metavar="DIR",
-                   help="save each fitted pipeline (joblib + metadata) into DIR")
+    p.add_argument("--save-models", metavar="DIR", nargs="?", const=str(model_dir()),
+                   help="save each fitted pipeline with its metadata into DIR (without DIR: "
+                        f"{model_dir()}, where predict looks for a model)")
     p.add_argument("--version", action="version", version=f"fer_classic {__version__}")
     return p
 

@@ -93,6 +93,7 @@ import sklearn
 
 from . import EMOTIONS, FACE_SIZE, __version__
 from .utils.fileio import atomic_write
+from .utils.paths import model_dir
 
 __all__ = [
     "MAGIC",
@@ -585,6 +586,69 @@ def read_model_info(path):
     return _read_checked(path)[0]
 
 
+def run_kind(info):
+    """``"QUICK run, SYNTHETIC data"``, ``"QUICK run"``, ... or ``""`` for a full FER2013 run."""
+    kinds = []
+    if (info.get("config") or {}).get("quick"):
+        kinds.append("QUICK run")
+    if (info.get("training_data") or {}).get("synthetic"):
+        kinds.append("SYNTHETIC data")
+    return ", ".join(kinds)
+
+
+def describe_model(info):
+    """A few lines a person reads first about a model (the full metadata is JSON).
+
+    Parameters
+    ----------
+    info : dict
+        :func:`read_model_info`'s metadata.
+
+    Returns
+    -------
+    text : str
+        Name, file, how it scored (with 95 % intervals) and on what it was
+        trained, and what it needs to run.
+    """
+    from .protocol import accuracy_interval
+
+    def score(split):
+        entry = (info.get("scores") or {}).get(split) or {}
+        confusion = np.asarray(entry.get("confusion") or [])
+        if "accuracy" not in entry:
+            return "unknown"
+        text = f"{100 * entry['accuracy']:.2f} %"
+        if confusion.ndim == 2 and confusion.sum():
+            lo, hi = accuracy_interval(int(np.trace(confusion)), int(confusion.sum()))
+            text += f" (95 % interval {100 * lo:.1f}-{100 * hi:.1f}, {int(confusion.sum()):,} faces)"
+        return text
+
+    data = info.get("training_data") or {}
+    kind = run_kind(info)
+    n_train = info.get("n_train")
+    trained = "synthetic faces" if data.get("synthetic") else f"FER2013 ({data.get('source', '?')})"
+    if isinstance(n_train, int):
+        trained += f", {n_train:,} training images"
+    settings = ", ".join(f"{k}={v}" for k, v in (info.get("best_params") or {}).items())
+    versions = info.get("versions") or {}
+    lines = [
+        f"model:       {info.get('name') or 'unnamed'}" + (f"  [{kind}]" if kind else ""),
+        f"file:        {info.get('path')}",
+        f"PrivateTest: {score('PrivateTest')}",
+        f"PublicTest:  {score('PublicTest')}",
+        f"trained on:  {trained}",
+        f"settings:    {settings or '-'}",
+        f"scores:      {info.get('score_method', '?')}",
+        f"needs:       {info.get('memory_bytes', 0) / 2**20:,.1f} MB of memory; input "
+        f"{(info.get('input') or {}).get('description', '48x48 grayscale faces')}",
+        f"created:     {info.get('created_at', '?')} with fer_classic "
+        f"{versions.get('fer_classic', '?')}",
+    ]
+    if info.get("description"):
+        lines.append(f"pipeline:    {info['description']}")
+    return "\n".join(lines)
+
+
 def _version_problems(info):
     saved = info.get("versions") or {}
     current = _environment()
@@ -701,9 +765,7 @@ def default_model_dir():
     ``get_cache_dir() / "models"``, i.e. ``~/.cache/fer_classic/models``
     unless ``FER_CLASSIC_CACHE`` or ``XDG_CACHE_HOME`` say otherwise.
     """
-    from .datasets import get_cache_dir
-
-    return get_cache_dir() / "models"
+    return model_dir()
 
 
 def _public_accuracy(info):

@@ -9,10 +9,12 @@ others are still processed), 2 bad arguments or no usable model.
 
 import argparse
 import json
+import os
 import sys
 import warnings
 
 from . import __version__
+from .utils.paths import model_dir
 
 EPILOG = """\
 model: --model FILE is a model saved by `python -m fer_classic.bench --save-models DIR`.
@@ -65,8 +67,9 @@ def build_parser():
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="*", metavar="IMAGE_OR_DIR",
                    help="image files (JPEG, PNG, BMP, TIFF, WebP, ...) or directories")
-    p.add_argument("--model", metavar="FILE",
-                   help="model file (default: the best model in ~/.cache/fer_classic/models)")
+    p.add_argument("--model", metavar="FILE_OR_DIR",
+                   help="model file, or a folder of them to choose from (default: the best "
+                        f"model in {model_dir()}, else the installed one)")
     p.add_argument("--no-detect", action="store_true",
                    help="images are already-cropped faces: resize each whole image to 48x48")
     p.add_argument("--margin", type=_fraction, default=0.1, metavar="F",
@@ -80,7 +83,8 @@ def build_parser():
     p.add_argument("--annotate", metavar="DIR",
                    help="write copies of the images with boxes and labels drawn into DIR")
     p.add_argument("--model-info", action="store_true",
-                   help="print the model's metadata (checked, not unpickled) and exit")
+                   help="print a summary of the model (checked, not unpickled) and exit; "
+                        "with --json, all its metadata")
     p.add_argument("--strict-versions", action="store_true",
                    help="refuse models saved with other fer_classic/scikit-learn versions "
                         "(default: warn)")
@@ -114,17 +118,21 @@ def main(argv=None):
         parser.error("give at least one IMAGE_OR_DIR")
 
     from .faces import ExpressionPredictor
-    from .persist import ModelFileError, NoModelError, find_default_model, read_model_info
+    from .persist import (ModelFileError, NoModelError, describe_model, find_default_model,
+                          read_model_info, run_kind)
 
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if args.model:
+            if args.model and os.path.isdir(args.model):
+                model, reason = find_default_model(args.model, shipped=None, return_reason=True)
+            elif args.model:
                 model, reason = args.model, "given with --model"
             else:
                 model, reason = find_default_model(return_reason=True)
             if args.model_info:
-                print(json.dumps(read_model_info(model), indent=2))
+                info = read_model_info(model)
+                print(json.dumps(info, indent=2) if args.json else describe_model(info))
                 return 0
             predictor = ExpressionPredictor(model, detect=not args.no_detect,
                                             margin=args.margin, min_face_size=args.min_face,
@@ -136,9 +144,10 @@ def main(argv=None):
         for w in caught:
             print(f"warning: {w.message}", file=sys.stderr)
     info = predictor.info or {}
+    kind = run_kind(info)
     print(f"model: {model} ({info.get('name') or 'unnamed'}; PrivateTest accuracy "
-          f"{_accuracy(info)}; scores: {predictor.score_method}); chosen: {reason}",
-          file=sys.stderr)
+          f"{_accuracy(info)}{'; ' + kind if kind else ''}; scores: {predictor.score_method}); "
+          f"chosen: {reason}", file=sys.stderr)
 
     rows = predictor.predict_files(args.paths, recursive=args.recursive,
                                    annotate_dir=args.annotate)

@@ -423,7 +423,9 @@ def run_protocol(
         F_train, F_public, F_private = F_all[:3]
         F_public_m, F_private_m = F_all[3:] if mirror_test else (None, None)
         if verbose:
-            log(f"[{name}] fitting {len(members)} candidate(s) on {F_train.shape} features")
+            what = (f"{len(members)} candidates" if len(members) > 1
+                    else "the classifier (one setting, no search)")
+            log(f"[{name}] fitting {what} on {F_train.shape} features")
         jobs = (
             delayed(_fit_score)(
                 classifier,
@@ -472,7 +474,8 @@ def run_protocol(
                      "PrivateTest": np.asarray(pred_private)},
     )
     if verbose:
-        log(f"[{name}] best {result.best_params}: PublicTest "
+        chosen = f"best {result.best_params}" if len(search) > 1 else "scored"
+        log(f"[{name}] {chosen}: PublicTest "
             f"{100 * result.public['accuracy']:.2f} %, PrivateTest "
             f"{100 * result.private['accuracy']:.2f} %")
     return result

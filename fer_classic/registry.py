@@ -130,6 +130,29 @@ class PipelineSpec:
         grids = self.grid if isinstance(self.grid, list) else [self.grid]
         return {k: list(v)[:1] for k, v in grids[0].items()} if grids else {}
 
+    def describe(self, quick=False):
+        """The description, which for a quick run also says what the quick run changed.
+
+        The description is written for the full run; a ``--quick`` run uses
+        its quick grid (fewer words, Gaussians or trees, for instance) and may
+        leave out the mirror images, so it is labelled as such.
+        """
+        if not quick:
+            return self.description
+        changes = [f"{k}={v}" for k, v in _grid_settings(self.get_grid(True)).items()]
+        if self.get_mirror(True) != self.get_mirror(False):
+            changes.append("no mirror images")
+        return (f"QUICK RUN ({', '.join(changes) or 'first grid values'}) of: "
+                f"{self.description}")
+
+
+def _grid_settings(grid):
+    """``{parameter: value or list of values}`` of a grid (the first of a list of grids)."""
+    grids = grid if isinstance(grid, list) else [grid]
+    if not grids:
+        return {}
+    return {k: (list(v)[0] if len(list(v)) == 1 else list(v)) for k, v in grids[0].items()}
+
 
 REGISTRY = {}
 

@@ -142,6 +142,13 @@ def markdown_table(records, *, dataset=None):
             "> with the published figures. Get FER2013 and pass `--data PATH` (see README).",
             "",
         ]
+    if dataset and dataset.get("quick"):
+        q = dataset["quick"]
+        lines += [
+            f"> **QUICK RUN.** {q['training_faces']:,} of the {q['of']:,} Training faces and "
+            "small grids (see each row's description): a fast look, not the full-run figures.",
+            "",
+        ]
     if dataset:
         lines += [f"Data: {dataset.get('description', dataset.get('source'))}", ""]
     head = (["Pipeline", "PrivateTest acc %", "95 % interval", "PublicTest acc %", "macro-F1 %"]

@@ -105,6 +105,18 @@ def stable_repr(obj):
     return _ADDRESS.sub("", text)
 
 
+def _quick_summary(summary, n_train):
+    """The data summary of a quick run: how many Training faces it used."""
+    full = summary["counts"]["Training"]
+    counts = dict(summary["counts"], Training=n_train)
+    kind = summary["description"].split(",")[0]
+    return dict(summary, counts=counts, quick={"training_faces": n_train, "of": full},
+                description=f"{kind}, {summary['source']} Training {n_train:,} of {full:,} "
+                            "(QUICK run: stratified subsample, small grids), "
+                            + ", ".join(f"{s} {n:,}" for s, n in counts.items()
+                                        if s != "Training"))
+
+
 def _config(spec, data_summary, quick, seed):
     mirror_train, mirror_test = spec.get_mirror(quick)
     return {
@@ -193,6 +205,8 @@ def run_benchmark(
     out = Path(out_dir)
     summary = dataset_summary(data)
     splits = _splits(data, quick, seed)
+    if quick:
+        summary = _quick_summary(summary, len(splits["Training"][1]))
     data_key = feature_cache_key(summary["fingerprint"], quick, seed)
     if verbose and data.source == "synthetic":
         log("!" * 72)
@@ -214,7 +228,7 @@ def run_benchmark(
                 records.append(old)
                 continue
         if verbose:
-            log(f"[{spec.name}] ({i + 1}/{len(specs)}) {spec.description}")
+            log(f"[{spec.name}] ({i + 1}/{len(specs)}) {spec.describe(quick)}")
         mirror_train, mirror_test = spec.get_mirror(quick)
         t0 = time.perf_counter()
         try:
@@ -229,7 +243,7 @@ def run_benchmark(
             continue
         record = {
             "name": spec.name,
-            "description": spec.description,
+            "description": spec.describe(quick),
             "published": spec.published,
             "config": config,
             "best_params": result.best_params,
@@ -250,12 +264,14 @@ def run_benchmark(
         if save_models is not None:
             from .persist import save_named_model
 
-            save_named_model(result.estimator, save_models, spec.name, record=record,
-                             data=data)
+            saved = save_named_model(result.estimator, save_models, spec.name, record=record,
+                                     data=data)
+            if verbose:
+                log(f"[{spec.name}] saved the fitted pipeline to {saved}")
         plot_confusion(result.private["confusion"], out / "confusion" / f"{spec.name}.png",
                        title=f"{spec.name}: PrivateTest accuracy "
                              f"{100 * result.private['accuracy']:.2f} %"
-                             + (" (SYNTHETIC data)" if data.is_synthetic else ""))
+                             + _run_kind(data.is_synthetic, quick))
         records.append(record)
         # the fitted pipeline can hold gigabytes (a local learner's training
         # set): let it go before the next pipeline loads its features
@@ -272,8 +288,14 @@ def run_benchmark(
     return records
 
 
+def _run_kind(synthetic, quick):
+    """Suffix of plot titles: what kind of run made the figure."""
+    kinds = (["SYNTHETIC data"] if synthetic else []) + (["QUICK run"] if quick else [])
+    return f" ({', '.join(kinds)})" if kinds else ""
+
+
 def _write_summary(out, summary, records):
     write_tables(records, out, dataset=summary)
-    title = "PrivateTest accuracy" + (" (SYNTHETIC data)" if summary["source"] == "synthetic"
-                                      else "")
+    title = "PrivateTest accuracy" + _run_kind(summary["source"] == "synthetic",
+                                               summary.get("quick") is not None)
     plot_accuracies(records, out / "accuracy.png", title=title)

@@ -149,3 +149,27 @@ def test_damaged_feature_cache_is_rebuilt_with_the_same_results(tmp_path, capsys
     ra = json.loads((a / "results.json").read_text())
     rb = json.loads((b / "results.json").read_text())
     assert strip_timings(ra) == strip_timings(rb)
+
+
+def test_quick_runs_are_labelled_as_such(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["--pipelines", "hog-linearsvm", "--quick", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    res = json.loads((out / "results.json").read_text())
+    (record,) = res["results"]
+    # the full-run description would claim settings the quick run did not use
+    assert record["description"].startswith("QUICK RUN (svm__C=")
+    assert res["dataset"]["quick"]["training_faces"] == res["dataset"]["counts"]["Training"]
+    assert "QUICK run" in res["dataset"]["description"]
+    assert "**QUICK RUN.**" in (out / "results.md").read_text()
+    # one candidate is no search: no "best" is announced
+    assert "one setting, no search" in err and " best " not in err
+
+
+def test_full_runs_keep_their_descriptions():
+    from fer_classic.registry import get_spec
+
+    spec = get_spec("sift-fisher-linearsvm")
+    assert spec.describe(False) == spec.description
+    assert "fisher__n_components=16" in spec.describe(True)
+    assert "no mirror images" in spec.describe(True)

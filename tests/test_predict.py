@@ -306,8 +306,13 @@ def test_cli_default_model_and_missing_model(model_file, photos, cache_dir, caps
     assert main([str(photos / "astronaut.png")]) == 0
     captured = capsys.readouterr()
     assert "hog-test" in captured.err and "astronaut.png" in captured.out
-    assert main(["--model-info"]) == 0
+    assert main(["--model-info", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["name"] == "hog-test"
+    # without --json: a short summary a person reads, not 200 lines of JSON
+    assert main(["--model-info"]) == 0
+    summary = capsys.readouterr().out
+    assert summary.startswith("model:       hog-test") and "{" not in summary
+    assert "PrivateTest: " in summary and len(summary.splitlines()) < 15
 
 
 def test_cli_refuses_foreign_model_and_bad_arguments(tmp_path, photos, capsys):
@@ -335,6 +340,22 @@ def test_bench_save_models_then_predict_end_to_end(tmp_path, cache_dir, capsys, 
     from fer_classic.bench import main as bench_main
 
     monkeypatch.delenv("FER2013_PATH", raising=False)
+    # --save-models without a folder saves where predict looks, and says where
+    assert bench_main(["--synthetic", "--quick", "--pipelines", "hog-linearsvm",
+                       "--save-models", "--out", str(tmp_path / "o"), "--no-cache"]) == 0
+    models = cache_dir / "models"
+    assert f"saved the fitted pipeline to {models / 'hog-linearsvm.model'}" in \
+        capsys.readouterr().err
+    photo = tmp_path / "photo.jpg"
+    cv2.imwrite(str(photo), cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR))
+    assert main([str(photo)]) == 0  # predict looked there, and says why it passed it over
+    assert "hog-linearsvm.model (trained on synthetic faces)" in capsys.readouterr().err
+    # --model takes a folder: the user's default in it, else its best real-data model
+    assert main(["--model", str(models), str(photo)]) == 2
+    assert "trained on synthetic faces" in capsys.readouterr().err
+    (models / "hog-linearsvm.model").rename(models / "default.model")
+    assert main(["--model", str(models), "--model-info"]) == 0
+    assert "hog-linearsvm  [QUICK run, SYNTHETIC data]" in capsys.readouterr().out
     models = tmp_path / "m"
     assert bench_main(["--synthetic", "--quick", "--pipelines", "hog-linearsvm",
                        "--save-models", str(models), "--out", str(tmp_path / "o"),

@@ -15,41 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ..utils.fileio import atomic_write
+from ..utils.paths import get_cache_dir
 
 __all__ = ["get_cache_dir", "hash_strings", "save_arrays", "load_arrays"]
-
-
-def get_cache_dir(cache_dir=None):
-    """Return the directory where fer_classic caches decoded data.
-
-    The directory is chosen, in order, from the ``cache_dir`` argument, the
-    ``FER_CLASSIC_CACHE`` environment variable, ``$XDG_CACHE_HOME/fer_classic``
-    and ``~/.cache/fer_classic``. It is not created here; writers create it
-    when they first store something.
-
-    Parameters
-    ----------
-    cache_dir : str or path-like, default=None
-        Explicit directory; ``~`` is expanded.
-
-    Returns
-    -------
-    cache_dir : pathlib.Path
-        Absolute path of the cache directory.
-
-    Examples
-    --------
-    >>> from fer_classic.datasets import get_cache_dir
-    >>> get_cache_dir("~/my_cache").name
-    'my_cache'
-    """
-    if cache_dir is None:
-        cache_dir = os.environ.get("FER_CLASSIC_CACHE") or None
-    if cache_dir is None:
-        xdg = os.environ.get("XDG_CACHE_HOME") or None
-        base = xdg if xdg is not None else os.path.join("~", ".cache")
-        cache_dir = os.path.join(base, "fer_classic")
-    return Path(os.path.abspath(os.path.expanduser(os.fspath(cache_dir))))
 
 
 def hash_strings(parts):
