@@ -84,7 +84,10 @@ def build_parser():
     p.add_argument("--scheduler", metavar="ADDRESS", type=_nonempty,
                    help="run the grid searches on this Dask scheduler, e.g. tcp://HOST:8786 "
                         '(needs: pip install "fer_classic[dask]"; --n-jobs is then ignored)')
-    p.add_argument("--no-cache", action="store_true", help="do not cache features on disk")
+    p.add_argument("--no-cache", action="store_true",
+                   help="do not cache features or fitted classifiers on disk")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress messages, only errors and the final table")
     p.add_argument("--save-models", metavar="DIR", nargs="?", const=str(model_dir()),
                    help="save each fitted pipeline with its metadata into DIR (without DIR: "
                         f"{model_dir()}, where predict looks for a model)")
@@ -100,9 +103,9 @@ def main(argv=None):
     from .registry import REGISTRY
 
     if args.list:
-        width = max(len(n) for n in REGISTRY)
-        for spec in REGISTRY.values():
-            print(f"{spec.name:<{width}}  {spec.description}")
+        from .registry import describe_registry
+
+        print(describe_registry())
         return 0
     names = args.pipelines or list(REGISTRY)
     unknown = [n for n in names if n not in REGISTRY]
@@ -122,6 +125,7 @@ def main(argv=None):
             return 2
 
     from .datasets import FER2013FormatError, get_cache_dir, load_fer2013, make_synthetic_faces
+    from .report import compact_table
     from .runner import BenchmarkError, run_benchmark
 
     path = None if args.synthetic else (args.data or os.environ.get("FER2013_PATH"))
@@ -140,7 +144,7 @@ def main(argv=None):
             names, data, args.out, quick=args.quick or data.is_synthetic, seed=args.seed,
             n_jobs=args.n_jobs, resume=args.resume,
             cache_dir=None if args.no_cache else Path(get_cache_dir()) / "features",
-            save_models=args.save_models, scheduler=args.scheduler,
+            save_models=args.save_models, scheduler=args.scheduler, verbose=not args.quiet,
         )
         code = 0
     except BenchmarkError as exc:
@@ -157,8 +161,7 @@ def main(argv=None):
         print(f"wrote no results: no pipeline finished ({args.out} is unchanged)",
               file=sys.stderr)
         return code
-    with open(os.path.join(args.out, "results.md")) as f:
-        print(f.read())
+    print(compact_table(records))
     print(f"wrote {args.out}/results.{{csv,json,md}}, {args.out}/accuracy.png, "
           f"{args.out}/confusion/*.png ({len(records)} pipeline(s)) "
           f"in {time.perf_counter() - t0:.0f} s", file=sys.stderr)

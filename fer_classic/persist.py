@@ -620,13 +620,15 @@ def describe_model(info):
         text = f"{100 * entry['accuracy']:.2f} %"
         if confusion.ndim == 2 and confusion.sum():
             lo, hi = accuracy_interval(int(np.trace(confusion)), int(confusion.sum()))
-            text += f" (95 % interval {100 * lo:.1f}-{100 * hi:.1f}, {int(confusion.sum()):,} faces)"
+            n = int(confusion.sum())
+            text += f" (95 % interval {100 * lo:.1f}-{100 * hi:.1f}, {n:,} faces)"
         return text
 
     data = info.get("training_data") or {}
     kind = run_kind(info)
     n_train = info.get("n_train")
-    trained = "synthetic faces" if data.get("synthetic") else f"FER2013 ({data.get('source', '?')})"
+    trained = ("synthetic faces" if data.get("synthetic")
+               else f"FER2013 ({data.get('source', '?')})")
     if isinstance(n_train, int):
         trained += f", {n_train:,} training images"
     settings = ", ".join(f"{k}={v}" for k, v in (info.get("best_params") or {}).items())

@@ -235,7 +235,7 @@ def _features(features, ordered, data_key, mem, mirror_train, mirror_test, verbo
 
 
 def compute_features(pipeline, splits, *, data_key=None, memory=None, mirror_train=False,
-                     mirror_test=False, verbose=True):
+                     mirror_test=False, verbose=False):
     """Features of the three splits from a pipeline's feature steps, as the protocol sees them.
 
     The steps before the classifier are fitted on Training and transform
@@ -326,7 +326,7 @@ def run_protocol(
     data_key=None,
     memory=None,
     n_jobs=None,
-    verbose=True,
+    verbose=False,
     name=None,
     mirror_train=False,
     mirror_test=False,
@@ -357,7 +357,7 @@ def run_protocol(
         solvers spend their time in NumPy and libsvm, which release the GIL,
         and threads share the feature matrices instead of copying them to
         worker processes.
-    verbose : bool, default=True
+    verbose : bool, default=False
         Print progress.
     name : str, optional
         Label used in progress messages.

@@ -146,6 +146,33 @@ class PipelineSpec:
                 f"{self.description}")
 
 
+def describe_registry(width=100):
+    """The registered pipelines for a terminal: name, wrapped description, grids.
+
+    Every line is at most ``width`` characters (a long parameter value
+    aside).
+    """
+    import textwrap
+
+    blocks = []
+    for spec in REGISTRY.values():
+        lines = [spec.name]
+        lines += textwrap.wrap(spec.description, width, initial_indent="    ",
+                               subsequent_indent="    ")
+        for label, quick in (("grid", False), ("quick grid", True)):
+            grid = _grid_settings(spec.get_grid(quick))
+            settings = ", ".join(f"{k}={v}" for k, v in grid.items())
+            lines += textwrap.wrap(f"{label}: {settings or '-'}", width, initial_indent="    ",
+                                   subsequent_indent="        ")
+        if spec.mirror_train or spec.mirror_test:
+            where = [what for what, on in (("training", spec.mirror_train),
+                                           ("test", spec.mirror_test)) if on]
+            lines.append("    mirror images: " + ", ".join(where)
+                         + ("" if spec.quick_mirror else " (not in quick runs)"))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
 def _grid_settings(grid):
     """``{parameter: value or list of values}`` of a grid (the first of a list of grids)."""
     grids = grid if isinstance(grid, list) else [grid]

@@ -173,6 +173,34 @@ def markdown_table(records, *, dataset=None):
     return "\n".join(lines) + "\n"
 
 
+def compact_table(records):
+    """The main columns of the results, as aligned plain text for a terminal.
+
+    ``results.md`` holds every column (per-class recalls, timings, settings);
+    this keeps the five a reader compares, in under 80 characters a row.
+
+    Examples
+    --------
+    >>> rec = {"name": "demo", "private": {"accuracy": 0.5, "confusion": [[5, 5], [0, 0]]},
+    ...        "public": {"accuracy": 0.4}, "published": None}
+    >>> print(compact_table([rec]))
+    pipeline  PrivateTest %  95 % interval  PublicTest %  published %
+    demo              50.00      23.7-76.3         40.00
+    """
+    head = ["pipeline", "PrivateTest %", "95 % interval", "PublicTest %", "published %"]
+    rows = []
+    for r in records:
+        pub = PUBLISHED.get(r.get("published") or "")
+        rows.append([r["name"], _pct(r["private"]["accuracy"]), _interval(r["private"]),
+                     _pct(r["public"]["accuracy"]), f"{pub.accuracy:.3f}" if pub else ""])
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths))]
+    for row in rows:
+        lines.append("  ".join([row[0].ljust(widths[0])]
+                               + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]))
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def write_tables(records, out_dir, *, dataset=None):
     """Write ``results.csv``, ``results.json`` and ``results.md`` into ``out_dir``."""
     out_dir = Path(out_dir)

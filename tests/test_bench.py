@@ -29,6 +29,24 @@ def test_list(capsys):
     assert main(["--list"]) == 0
     out = capsys.readouterr().out
     assert "hog-rbfsvm" in out and "lbp-randomforest" in out
+    assert "grid: svm__C=[3.0, 10.0]" in out and "quick grid: svm__C=10.0" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_missing_data_is_explained_for_the_shell(tmp_path, capsys):
+    assert main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]) == 2
+    assert "--data PATH" in capsys.readouterr().err
+
+
+def test_logs_to_a_file_are_plain_lines_and_quiet_is_quiet(tmp_path, capsys):
+    # captured stderr is not a terminal: no bars, carriage returns or cursor codes
+    assert main(["--pipelines", "hog-rbfsvm", "--quick", "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err and "\x1b" not in err and "[hog-rbfsvm]" in err
+    assert main(["--pipelines", "hog-rbfsvm", "--quick", "--quiet",
+                 "--out", str(tmp_path / "b")]) == 0
+    captured = capsys.readouterr()
+    assert "[hog-rbfsvm]" not in captured.err and "hog-rbfsvm " in captured.out
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -56,7 +74,8 @@ def test_synthetic_run_writes_every_output(tmp_path, capsys):
     assert main(["--pipelines", *FAST, "--quick", "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert "SYNTHETIC" in captured.err  # said loudly
-    assert "| `hog-linearsvm` |" in captured.out  # the table is printed
+    assert "hog-linearsvm " in captured.out and "PrivateTest %" in captured.out  # compact table
+    assert max(len(line) for line in captured.out.splitlines()) <= 100
     for f in ["results.csv", "results.json", "results.md", "accuracy.png",
               "confusion/hog-linearsvm.png", "confusion/lbp-linearsvm.png",
               "runs/hog-linearsvm.json"]:

@@ -53,8 +53,9 @@ _HOW_TO_GET = (
     "FER2013 is distributed by Kaggle: the original 'Challenges in Representation "
     "Learning: Facial Expression Recognition Challenge' (fer2013.csv or "
     "icml_face_data.csv) or the image-folder release 'FER-2013' (train/ and test/ "
-    "folders of 48x48 JPEGs). Download one of them and pass its location as "
-    "load_fer2013(path) or set the FER2013_PATH environment variable."
+    "folders of 48x48 JPEGs). Download one of them and give its location: "
+    "`python -m fer_classic.bench --data PATH` on the command line, "
+    "load_fer2013(PATH) in Python, or the FER2013_PATH environment variable."
 )
 
 
