@@ -222,47 +222,78 @@ def _figure():
     return plt
 
 
+#: Text sizes of the plots, in points (at their 130 dpi, 9 pt is about 16 pixels).
+_FONT = 10
+_SMALL = 9
+
+
 def plot_confusion(confusion, path, *, title=""):
     """Save a row-normalised confusion matrix with counts as a PNG (atomically)."""
     plt = _figure()
     cm = np.asarray(confusion, dtype=float)
     rates = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(6.4, 5.6), dpi=100)
+    fig, ax = plt.subplots(figsize=(7.6, 6.6), dpi=130)
     im = ax.imshow(rates, vmin=0, vmax=1, cmap="Blues")
     for i in range(cm.shape[0]):
         for j in range(cm.shape[1]):
             ax.text(j, i, f"{rates[i, j]:.2f}\n({int(cm[i, j])})", ha="center", va="center",
-                    fontsize=7, color="white" if rates[i, j] > 0.5 else "black")
-    ax.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=45, ha="right")
-    ax.set_yticks(range(len(EMOTIONS)), EMOTIONS)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title, fontsize=9)
+                    fontsize=_SMALL, color="white" if rates[i, j] > 0.5 else "black")
+    ax.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=45, ha="right", fontsize=_FONT)
+    ax.set_yticks(range(len(EMOTIONS)), EMOTIONS, fontsize=_FONT)
+    ax.set_xlabel("predicted", fontsize=_FONT)
+    ax.set_ylabel("true", fontsize=_FONT)
+    ax.set_title(title, fontsize=_FONT + 1)
     fig.colorbar(im, ax=ax, fraction=0.046, label="recall")
     fig.tight_layout()
     _save(fig, path)
 
 
+#: One colour per published reference line (colour-blind-safe, Okabe & Ito).
+_REFERENCE_COLOURS = ["#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
+
+
 def plot_accuracies(records, path, *, title="PrivateTest accuracy"):
-    """Horizontal bars of PrivateTest accuracy, with published figures as lines."""
+    """Horizontal bars of PrivateTest accuracy with 95 % intervals, and the published figures.
+
+    Each bar carries its Wilson 95 % interval as an error bar and its value
+    on a white box (so that no reference line crosses the text); the
+    published figures are vertical lines of distinct colours, named in a
+    legend below the axes, where it covers no bar.
+    """
+    _save(accuracy_figure(records, title=title), path)
+
+
+def accuracy_figure(records, *, title="PrivateTest accuracy"):
+    """The Matplotlib figure :func:`plot_accuracies` saves."""
     plt = _figure()
     names = [r["name"] for r in records]
-    accs = [100 * r["private"]["accuracy"] for r in records]
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) + 1.6), dpi=100)
-    ax.barh(names, accs, color="#4c72b0")
-    for y, a in enumerate(accs):
-        ax.text(a + 0.3, y, f"{a:.1f}", va="center", fontsize=8)
-    styles = ["--", ":", "-.", (0, (5, 1))]
-    for p, ls in zip(sorted(PUBLISHED.values(), key=lambda p: -p.accuracy), styles):
-        ax.axvline(p.accuracy, ls=ls, lw=0.9, color="grey",
-                   label=f"{p.accuracy:.1f} {p.source.split(' (')[0]}")
-    ax.legend(fontsize=6, loc="lower right", title="published", title_fontsize=6)
+    accs = np.array([100 * r["private"]["accuracy"] for r in records])
+    errs = np.zeros((2, len(records)))
+    for i, r in enumerate(records):
+        confusion = np.asarray(r["private"].get("confusion") or [])
+        if confusion.ndim == 2 and confusion.sum():
+            lo, hi = accuracy_interval(int(np.trace(confusion)), int(confusion.sum()))
+            errs[:, i] = np.maximum([accs[i] - 100 * lo, 100 * hi - accs[i]], 0)
+    refs = sorted(PUBLISHED.values(), key=lambda p: -p.accuracy)
+    fig, ax = plt.subplots(figsize=(8, 0.42 * len(names) + 2.4), dpi=130)
+    ax.barh(names, accs, xerr=errs, color="#4c72b0", ecolor="#222222", capsize=3,
+            error_kw={"lw": 1})
+    for ref, colour in zip(refs, _REFERENCE_COLOURS):
+        ax.axvline(ref.accuracy, ls="--", lw=1.2, color=colour,
+                   label=f"{ref.accuracy:.1f} %: {ref.source.split(' (')[0]}")
+    for y, (a, up) in enumerate(zip(accs, errs[1])):
+        ax.text(a + up + 0.8, y, f"{a:.1f}", va="center", fontsize=_SMALL,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.set_xlabel("accuracy %")
-    ax.set_title(title, fontsize=9)
+    ax.tick_params(labelsize=_FONT)
+    ax.set_xlabel("accuracy % (bars: 95 % interval)", fontsize=_FONT)
+    ax.set_title(title, fontsize=_FONT + 1)
+    ax.legend(fontsize=_SMALL, title="published (PrivateTest)", title_fontsize=_SMALL,
+              loc="upper center", bbox_to_anchor=(0.5, -0.1 - 0.5 / (len(names) + 4)),
+              ncol=2, frameon=False)
     fig.tight_layout()
-    _save(fig, path)
+    return fig
 
 
 def _save(fig, path):

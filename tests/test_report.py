@@ -61,3 +61,35 @@ def test_plots_are_pngs(tmp_path):
     plot_accuracies([_record("a", 0.5), _record("b", 0.6)], tmp_path / "a.png")
     for name in ("c.png", "a.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_accuracy_plot_is_legible():
+    # legend below the axes (covering no bar), distinct reference colours,
+    # text of at least 9 points, and an interval on every bar
+    import matplotlib.pyplot as plt
+    from fer_classic.report import accuracy_figure
+
+    rng = np.random.default_rng(0)
+    records = []
+    for i in range(4):
+        confusion = np.diag(rng.integers(50, 100, 7)) + rng.integers(0, 20, (7, 7))
+        acc = np.trace(confusion) / confusion.sum()
+        records.append({"name": f"p{i}", "private": {"accuracy": acc,
+                                                     "confusion": confusion.tolist()}})
+    fig = accuracy_figure(records)
+    try:
+        fig.canvas.draw()
+        (ax,) = fig.axes
+        renderer = fig.canvas.get_renderer()
+        legend = ax.get_legend().get_window_extent(renderer)
+        assert legend.y1 < ax.get_window_extent(renderer).y0
+        colours = {line.get_color() for line in ax.get_lines() if line.get_linestyle() == "--"}
+        assert len(colours) == 4
+        sizes = [t.get_fontsize() for t in fig.findobj(plt.Text) if t.get_text()]
+        assert min(sizes) >= 9
+        from matplotlib.container import ErrorbarContainer
+
+        (bars,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        assert len(bars.lines[2][0].get_segments()) == 4
+    finally:
+        plt.close(fig)
