@@ -67,6 +67,7 @@ __all__ = [
     "to_grayscale",
     "load_cascade",
     "detect_faces",
+    "reading_order",
     "crop_faces",
     "resize_whole",
     "softmax",
@@ -270,7 +271,8 @@ def detect_faces(gray, *, scale_factor=1.1, min_neighbors=5, min_size=30, max_si
     Returns
     -------
     boxes : ndarray of shape (n_faces, 4), dtype int64
-        ``(x, y, width, height)`` of each face, sorted left to right.
+        ``(x, y, width, height)`` of each face, in reading order
+        (:func:`reading_order`).
 
     Examples
     --------
@@ -296,7 +298,40 @@ def detect_faces(gray, *, scale_factor=1.1, min_neighbors=5, min_size=30, max_si
                                      minNeighbors=int(min_neighbors), minSize=(side, side))
     boxes = np.asarray(found, dtype=np.float64).reshape(-1, 4)
     boxes = np.round(boxes / scale).astype(np.int64)
-    return boxes[np.lexsort((boxes[:, 1], boxes[:, 0]))]
+    return reading_order(boxes)
+
+
+def reading_order(boxes):
+    """Boxes sorted as text is read: rows top to bottom, each row left to right.
+
+    Two faces are in one row when their vertical centres are closer than
+    half the height of the row's first face, so a row photo whose faces
+    sit a little higher or lower still reads left to right.
+
+    Parameters
+    ----------
+    boxes : array-like of shape (n, 4)
+        ``(x, y, width, height)``.
+
+    Returns
+    -------
+    boxes : ndarray of shape (n, 4)
+
+    Examples
+    --------
+    >>> reading_order([[100, 12, 20, 20], [10, 10, 20, 20], [50, 80, 20, 20]]).tolist()
+    [[10, 10, 20, 20], [100, 12, 20, 20], [50, 80, 20, 20]]
+    """
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    centre_y = boxes[:, 1] + boxes[:, 3] / 2
+    rows, start = [], None
+    for i in np.lexsort((boxes[:, 0], centre_y)):
+        if start is None or centre_y[i] - centre_y[start] >= boxes[start, 3] / 2:
+            rows.append([])
+            start = i
+        rows[-1].append(i)
+    order = [i for row in rows for i in sorted(row, key=lambda j: (boxes[j, 0], boxes[j, 1]))]
+    return boxes[np.asarray(order, dtype=np.intp)]
 
 
 def crop_faces(gray, boxes, *, margin=0.1, size=FACE_SIZE):

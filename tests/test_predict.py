@@ -371,3 +371,15 @@ def test_bench_save_models_then_predict_end_to_end(tmp_path, cache_dir, capsys, 
     assert doc["model_name"] == "hog-linearsvm"
     (row,) = doc["predictions"]
     assert row["label"] in EMOTIONS and row["error"] is None
+
+
+def test_faces_come_in_reading_order():
+    from fer_classic.faces import reading_order
+
+    # two rows of three: the second row's left face sits a little higher
+    row1 = [[300, 20, 40, 40], [20, 30, 40, 40], [160, 25, 40, 40]]
+    row2 = [[250, 150, 40, 40], [30, 138, 40, 40]]
+    got = reading_order(row1 + row2).tolist()
+    assert got == [[20, 30, 40, 40], [160, 25, 40, 40], [300, 20, 40, 40],
+                   [30, 138, 40, 40], [250, 150, 40, 40]]
+    assert reading_order(np.zeros((0, 4), int)).shape == (0, 4)
