@@ -1,16 +1,21 @@
-"""FER2013 readers (CSV and image-folder layouts, cached), synthetic faces, mirroring."""
+"""FER2013 readers (CSV and image folders, cached), FER+ labels, synthetic faces, mirroring."""
 
 from .augment import mirror_faces
 from .cache import get_cache_dir
 from .fer2013 import FER2013, FER2013FormatError, load_fer2013, write_fer2013_csv
+from .ferplus import FERPLUS_CLASSES, ferplus_distribution, ferplus_majority, read_ferplus
 from .synthetic import make_synthetic_faces
 
 __all__ = [
     "FER2013",
     "FER2013FormatError",
+    "FERPLUS_CLASSES",
+    "ferplus_distribution",
+    "ferplus_majority",
     "get_cache_dir",
     "load_fer2013",
     "make_synthetic_faces",
     "mirror_faces",
+    "read_ferplus",
     "write_fer2013_csv",
 ]

@@ -10,7 +10,6 @@ reported as missing, so callers simply rebuild it.
 import hashlib
 import os
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
