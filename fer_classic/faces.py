@@ -411,10 +411,9 @@ def softmax(scores):
     >>> softmax([[0.0, 0.0]]).tolist()
     [[0.5, 0.5]]
     """
-    z = np.asarray(scores, dtype=np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    from scipy.special import softmax as _softmax
+
+    return _softmax(np.asarray(scores, dtype=np.float64), axis=1)
 
 
 # --------------------------------------------------------------------------

@@ -81,7 +81,6 @@ import io
 import json
 import numbers
 import os
-import platform
 import re
 import warnings
 from datetime import datetime, timezone
@@ -89,10 +88,10 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-import sklearn
 
 from . import EMOTIONS, FACE_SIZE, __version__
 from .utils.fileio import atomic_write
+from .utils.jsonable import environment, to_jsonable
 from .utils.paths import model_dir
 
 __all__ = [
@@ -175,40 +174,6 @@ class NoModelError(FileNotFoundError):
 # --------------------------------------------------------------------------
 # metadata helpers
 # --------------------------------------------------------------------------
-
-
-def _environment():
-    """Versions recorded in (and compared against) a model file."""
-    import scipy
-
-    return {
-        "fer_classic": __version__,
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "joblib": joblib.__version__,
-        "python": platform.python_version(),
-    }
-
-
-def _jsonable(obj):
-    """``obj`` with numpy scalars/arrays and tuples turned into JSON types."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, numbers.Integral):
-        return int(obj)
-    if isinstance(obj, numbers.Real):
-        value = float(obj)
-        return value if np.isfinite(value) else None
-    if obj is None or isinstance(obj, str):
-        return obj
-    return repr(obj)
 
 
 def label_names_for(classes):
@@ -336,7 +301,7 @@ def _build_header(estimator, record, data, name):
         "input": {"shape": [FACE_SIZE, FACE_SIZE], "dtype": "uint8",
                   "description": "grayscale faces, 0..255, as in FER2013"},
         "score_method": score_method_of(estimator),
-        "versions": _environment(),
+        "versions": environment(),
         "training_data": None,
         "best_params": record.get("best_params"),
         "scores": _scores_from(record),
@@ -353,7 +318,7 @@ def _build_header(estimator, record, data, name):
         }
     elif isinstance(record.get("config"), dict) and "fingerprint" in record["config"]:
         header["training_data"] = {"fingerprint": record["config"]["fingerprint"]}
-    return _jsonable(header)
+    return to_jsonable(header)
 
 
 # --------------------------------------------------------------------------
@@ -653,7 +618,7 @@ def describe_model(info):
 
 def _version_problems(info):
     saved = info.get("versions") or {}
-    current = _environment()
+    current = environment()
     return [f"{key} {saved.get(key)} (this is {current[key]})"
             for key in CHECKED_VERSIONS if saved.get(key) != current[key]]
 

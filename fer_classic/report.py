@@ -13,8 +13,9 @@ import pandas as pd
 
 from . import EMOTIONS
 from .protocol import accuracy_interval
-from .registry import PUBLISHED
+from .published import PUBLISHED
 from .utils.fileio import atomic_write
+from .utils.jsonable import to_jsonable
 
 __all__ = [
     "atomic_write",
@@ -48,24 +49,10 @@ def strip_timings(obj):
     return obj
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    return repr(obj)
-
-
 def write_json(obj, path):
     """Write ``obj`` as indented JSON, atomically (non-JSON values as ``repr``)."""
     with atomic_write(path) as f:
-        json.dump(_jsonable(obj), f, indent=2, allow_nan=False)
+        json.dump(to_jsonable(obj), f, indent=2, allow_nan=False)
         f.write("\n")
 
 
@@ -97,7 +84,7 @@ def results_frame(records):
         for label, rec in zip(EMOTIONS, r["private"]["per_class_recall"]):
             row[f"recall_{label.lower()}"] = rec
         row.update({
-            "best_params": json.dumps(_jsonable(r["best_params"]), sort_keys=True),
+            "best_params": json.dumps(to_jsonable(r["best_params"]), sort_keys=True),
             "n_train": r["n_train"],
             "features_s": r["timings"]["features"],
             "fit_s": r["timings"]["fit"],

@@ -16,21 +16,18 @@ grid) is not run again.
 """
 
 import json
-import platform
-import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import sklearn
-from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 
 from . import SPLITS, __version__
 from .protocol import run_protocol
 from .registry import get_spec
 from .report import plot_accuracies, plot_confusion, write_json, write_tables
+from .utils.jsonable import environment, stable_repr
 from .utils.progress import log
 
 __all__ = ["run_benchmark", "QUICK_TRAIN_SIZE", "BenchmarkError", "feature_cache_key"]
@@ -82,27 +79,6 @@ def dataset_summary(data):
         "description": f"{kind}, {data.source} "
                        + ", ".join(f"{s} {n:,}" for s, n in counts.items()),
     }
-
-
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-def stable_repr(obj):
-    """``repr(obj)`` in full and without memory addresses, the same in every process.
-
-    Estimators are printed unabridged (scikit-learn shortens reprs of over
-    700 characters with an ellipsis), and ``<function f at 0x7f...>``
-    becomes ``<function f>``, so that a run record's configuration compares
-    equal across runs.
-
-    Examples
-    --------
-    >>> from sklearn.preprocessing import FunctionTransformer
-    >>> stable_repr(FunctionTransformer(abs))
-    'FunctionTransformer(func=<built-in function abs>)'
-    """
-    text = obj.__repr__(N_CHAR_MAX=10**9) if isinstance(obj, BaseEstimator) else repr(obj)
-    return _ADDRESS.sub("", text)
 
 
 def _quick_summary(summary, n_train):
@@ -258,8 +234,7 @@ def run_benchmark(
             "timings": result.timings,
             "wall_time": time.perf_counter() - t0,
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "environment": {"fer_classic": __version__, "scikit-learn": sklearn.__version__,
-                            "numpy": np.__version__, "python": platform.python_version()},
+            "environment": environment(),
         }
         if save_models is not None:
             from .persist import save_named_model

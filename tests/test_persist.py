@@ -197,10 +197,10 @@ def test_missing_file_and_directory(tmp_path):
 
 
 def _save_with_versions(tmp_path, model, monkeypatch, **versions):
-    real = persist._environment()
-    monkeypatch.setattr(persist, "_environment", lambda: {**real, **versions})
+    real = persist.environment()
+    monkeypatch.setattr(persist, "environment", lambda: {**real, **versions})
     path = save_model(model, tmp_path / "old.joblib")
-    monkeypatch.setattr(persist, "_environment", lambda: real)
+    monkeypatch.setattr(persist, "environment", lambda: real)
     return path
 
 

@@ -236,7 +236,7 @@ def test_run_configuration_is_the_same_in_every_process():
     from fer_classic.registry import list_specs
 
     script = ("import json; from fer_classic.registry import list_specs; "
-              "from fer_classic.runner import stable_repr; "
+              "from fer_classic.utils.jsonable import stable_repr; "
               "print(json.dumps({s.name: stable_repr(s.build(0)) for s in list_specs()}))")
     runs = [json.loads(subprocess.run([sys.executable, "-c", script], check=True,
                                       capture_output=True, text=True).stdout)

@@ -37,8 +37,6 @@ _AA = cv2.LINE_AA
 #   lip_up    one-sided raise of the upper lip (disgust)
 #   wrinkle   strength of the nose wrinkles, 0..1
 #   press     extra lip thickness from pressing the lips together
-_PARAMS = ("brow_in", "brow_out", "eye_h", "mouth_w", "curve", "open", "lip_up", "wrinkle",
-           "press")
 _PROTOTYPES = np.array([
     # brow_in brow_out eye_h mouth_w curve open lip_up wrinkle press
     [2.6, -1.4, 1.3, 4.6, -0.6, 0.0, 0.0, 0.2, 1.0],   # Angry

@@ -54,11 +54,6 @@ def _is_binary(A):
     return bool(np.all((data == 0) | (data == 1)))
 
 
-def _dense_rows(A, start, stop):
-    part = A[start:stop]
-    return part.toarray() if sparse.issparse(part) else part
-
-
 def _min_sum_dense(X, Y):
     """``K[i, j] = sum_f min(X[i, f], Y[j, f])`` for dense arrays, blocked."""
     n, d = X.shape
