@@ -12,17 +12,21 @@ from fer_classic.registry import REGISTRY, get_spec, register
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-@pytest.fixture
-def small_fisher_pipeline(monkeypatch, tmp_path):
+def _shrunk(monkeypatch, tmp_path, name, **params):
+    """Register a small version of pipeline ``name`` while a test runs (a fixture body)."""
     monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path / "cache"))
     monkeypatch.syspath_prepend(str(BENCHMARKS))
-    name = "sift-fisher-local+global"
     spec = get_spec(name)
-    small = dataclasses.replace(spec, build=lambda rs: spec.build(rs).set_params(
-        fisher__n_components=4, fisher__n_samples=2000, local__n_neighbors=30))
+    small = dataclasses.replace(spec, build=lambda rs: spec.build(rs).set_params(**params))
     register(small, overwrite=True)
     yield name
     REGISTRY[name] = spec
+
+
+@pytest.fixture
+def small_fisher_pipeline(monkeypatch, tmp_path):
+    yield from _shrunk(monkeypatch, tmp_path, "sift-fisher-local+global",
+                       fisher__n_components=4, fisher__n_samples=2000, local__n_neighbors=30)
 
 
 def test_bench_local_global_writes_the_weight_table(small_fisher_pipeline, tmp_path,
@@ -99,15 +103,8 @@ def test_run_bench_starts_a_new_record_unless_the_bench_resumes(tmp_path, monkey
 
 @pytest.fixture
 def small_fisher_svm(monkeypatch, tmp_path):
-    monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path / "cache"))
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    name = "sift-fisher-linearsvm"
-    spec = get_spec(name)
-    small = dataclasses.replace(spec, build=lambda rs: spec.build(rs).set_params(
-        fisher__n_components=4, fisher__n_samples=2000))
-    register(small, overwrite=True)
-    yield name
-    REGISTRY[name] = spec
+    yield from _shrunk(monkeypatch, tmp_path, "sift-fisher-linearsvm",
+                       fisher__n_components=4, fisher__n_samples=2000)
 
 
 def test_bench_clustered_writes_a_row_per_setting(small_fisher_svm, tmp_path, monkeypatch):
