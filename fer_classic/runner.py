@@ -67,30 +67,28 @@ def feature_cache_key(fingerprint, quick=False, seed=0):
     return f"{fingerprint}-quick{QUICK_TRAIN_SIZE if quick else 0}-seed{seed}-v{__version__}"
 
 
-def dataset_summary(data):
-    """JSON-able description of a loaded data set for the results files."""
+def dataset_summary(data, *, training_faces=None):
+    """JSON-able description of a loaded data set for the results files.
+
+    ``training_faces``: the size of a quick run's Training subsample; the
+    summary then counts it and says it is a quick run.
+    """
     counts = {s: int(np.sum(data.split == s)) for s in SPLITS}
     kind = "SYNTHETIC faces (not FER2013)" if data.source == "synthetic" else "FER2013"
-    return {
+    parts = [f"{s} {n:,}" for s, n in counts.items()]
+    summary = {
         "source": data.source,
         "path": str(data.path) if data.path else None,
         "fingerprint": data.fingerprint(),
         "counts": counts,
-        "description": f"{kind}, {data.source} "
-                       + ", ".join(f"{s} {n:,}" for s, n in counts.items()),
     }
-
-
-def _quick_summary(summary, n_train):
-    """The data summary of a quick run: how many Training faces it used."""
-    full = summary["counts"]["Training"]
-    counts = dict(summary["counts"], Training=n_train)
-    kind = summary["description"].split(",")[0]
-    return dict(summary, counts=counts, quick={"training_faces": n_train, "of": full},
-                description=f"{kind}, {summary['source']} Training {n_train:,} of {full:,} "
-                            "(QUICK run: stratified subsample, small grids), "
-                            + ", ".join(f"{s} {n:,}" for s, n in counts.items()
-                                        if s != "Training"))
+    if training_faces is not None:
+        summary["quick"] = {"training_faces": int(training_faces), "of": counts["Training"]}
+        parts[0] = (f"Training {training_faces:,} of {counts['Training']:,} "
+                    "(QUICK run: stratified subsample, small grids)")
+        counts["Training"] = int(training_faces)
+    summary["description"] = f"{kind}, {data.source} " + ", ".join(parts)
+    return summary
 
 
 def _config(spec, data_summary, quick, seed):
@@ -179,10 +177,8 @@ def run_benchmark(
                                  resume=resume, cache_dir=cache_dir, save_models=save_models,
                                  verbose=verbose)
     out = Path(out_dir)
-    summary = dataset_summary(data)
     splits = _splits(data, quick, seed)
-    if quick:
-        summary = _quick_summary(summary, len(splits["Training"][1]))
+    summary = dataset_summary(data, training_faces=len(splits["Training"][1]) if quick else None)
     data_key = feature_cache_key(summary["fingerprint"], quick, seed)
     if verbose and data.source == "synthetic":
         log("!" * 72)
