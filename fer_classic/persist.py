@@ -575,7 +575,7 @@ def describe_model(info):
         Name, file, how it scored (with 95 % intervals) and on what it was
         trained, and what it needs to run.
     """
-    from .protocol import accuracy_interval
+    from .significance import accuracy_interval
 
     def score(split):
         entry = (info.get("scores") or {}).get(split) or {}

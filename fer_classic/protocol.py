@@ -33,47 +33,12 @@ from .datasets.augment import mirror_faces
 from .distributed import scatter_arrays
 from .models.cached import CachedClassifier
 from .models.mirror import MirrorClassifier, predict_mirror_averaged
+from .significance import accuracy_interval
 from .utils.memory import cached_call
 from .utils.progress import log, progress, show_progress
 
 __all__ = ["ProtocolResult", "score_predictions", "run_protocol", "split_params",
            "compute_features", "accuracy_interval"]
-
-
-def accuracy_interval(correct, n, *, confidence=0.95):
-    """Wilson score interval of an accuracy of ``correct`` out of ``n`` test faces.
-
-    Each face is taken as an independent trial: the interval says how far
-    the accuracy on another test set of ``n`` faces from the same
-    distribution could fall. With 3,589 faces near 68 % it is about +/- 1.5
-    points.
-
-    Parameters
-    ----------
-    correct, n : int
-    confidence : float, default=0.95
-
-    Returns
-    -------
-    low, high : float
-        In [0, 1].
-
-    Examples
-    --------
-    >>> low, high = accuracy_interval(2466, 3589)
-    >>> round(100 * low, 2), round(100 * high, 2)
-    (67.17, 70.21)
-    """
-    from scipy.stats import norm
-
-    if n <= 0:
-        raise ValueError(f"n must be positive; got {n}.")
-    z = float(norm.ppf(0.5 + confidence / 2))
-    p = correct / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
 def score_predictions(y_true, y_pred, *, n_classes=len(EMOTIONS)):
@@ -90,23 +55,30 @@ def score_predictions(y_true, y_pred, *, n_classes=len(EMOTIONS)):
     Returns
     -------
     scores : dict
-        ``accuracy`` and ``macro_f1`` (floats in [0, 1]), ``per_class_recall``
-        (list of floats, ``None`` for a class absent from ``y_true``) and
-        ``confusion`` (list of lists of int, rows are true labels).
+        ``accuracy`` and ``macro_f1`` (floats in [0, 1]),
+        ``accuracy_interval`` (its Wilson 95 % interval, see
+        :func:`~fer_classic.significance.accuracy_interval`),
+        ``per_class_recall`` (list of floats, ``None`` for a class absent from
+        ``y_true``) and ``confusion`` (list of lists of int, rows are true
+        labels).
 
     Examples
     --------
     >>> s = score_predictions([0, 1, 1], [0, 1, 0], n_classes=2)
     >>> round(s["accuracy"], 3), s["confusion"]
     (0.667, [[1, 0], [1, 1]])
+    >>> [round(x, 3) for x in s["accuracy_interval"]]
+    [0.208, 0.939]
     """
     labels = np.arange(n_classes)
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
     present = np.isin(labels, y_true)
     recall = recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    correct = int(np.sum(y_true == y_pred))
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)),
+        "accuracy_interval": list(accuracy_interval(correct, len(y_true))),
         "macro_f1": float(
             f1_score(y_true, y_pred, labels=labels[present], average="macro", zero_division=0)
         ),

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import EMOTIONS
-from .protocol import accuracy_interval
+from .significance import accuracy_interval, binomial_test, mcnemar_test
 from .published import PUBLISHED
 from .utils.fileio import atomic_write
 from .utils.jsonable import to_jsonable
@@ -21,6 +21,7 @@ __all__ = [
     "atomic_write",
     "write_json",
     "results_frame",
+    "significance",
     "markdown_table",
     "write_tables",
     "plot_confusion",
@@ -79,6 +80,8 @@ def results_frame(records):
             "pipeline": r["name"],
             "private_accuracy": r["private"]["accuracy"],
             "public_accuracy": r["public"]["accuracy"],
+            "private_ci_low": _bounds(r["private"])[0],
+            "private_ci_high": _bounds(r["private"])[1],
             "private_macro_f1": r["private"]["macro_f1"],
         }
         for label, rec in zip(EMOTIONS, r["private"]["per_class_recall"]):
@@ -101,16 +104,109 @@ def _pct(x):
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.2f}"
 
 
-def _interval(scores):
-    """Wilson 95 % interval of an accuracy, from its confusion matrix (``""`` without one)."""
+def _bounds(scores):
+    """Wilson 95 % interval of an accuracy, from its confusion matrix (``None`` without one)."""
     confusion = np.asarray(scores.get("confusion") or [])
     if confusion.ndim != 2 or confusion.sum() == 0:
-        return ""
-    low, high = accuracy_interval(int(np.trace(confusion)), int(confusion.sum()))
-    return f"{100 * low:.1f}-{100 * high:.1f}"
+        return None, None
+    return accuracy_interval(int(np.trace(confusion)), int(confusion.sum()))
 
 
-def markdown_table(records, *, dataset=None):
+def _interval(scores):
+    low, high = _bounds(scores)
+    return "" if low is None else f"{100 * low:.1f}-{100 * high:.1f}"
+
+
+def significance(records, y_true):
+    """Paired tests against the best pipeline and one-sample tests against the published figures.
+
+    The best pipeline is the one with the highest PublicTest accuracy (the
+    protocol's choice: PrivateTest picks nothing). Every other pipeline is
+    compared with it on the same PrivateTest faces by an exact McNemar test
+    (:func:`~fer_classic.significance.mcnemar_test`); every pipeline's
+    PrivateTest accuracy is compared with each published figure by an exact
+    binomial test (:func:`~fer_classic.significance.binomial_test`). The
+    p-values are two-sided and not corrected for the number of comparisons.
+
+    Parameters
+    ----------
+    records : list of dict
+        Run records with their ``private_predictions``.
+    y_true : array-like of shape (n,)
+        The PrivateTest labels the predictions were scored against.
+
+    Returns
+    -------
+    result : dict
+        ``best`` (its name), ``n`` (test faces) and ``pipelines``: for each
+        name, ``correct``, ``vs_best`` (the McNemar result with ``only_a``
+        this pipeline and ``only_b`` the best one; ``None`` for the best
+        itself) and ``vs_published`` (for each key of
+        :data:`~fer_classic.published.PUBLISHED`, the ``difference`` of the
+        accuracies in [-1, 1] and the ``pvalue``).
+
+    Examples
+    --------
+    >>> recs = [{"name": "a", "public": {"accuracy": 0.7}, "private_predictions": [0, 1, 1, 1]},
+    ...         {"name": "b", "public": {"accuracy": 0.6}, "private_predictions": [0, 0, 0, 0]}]
+    >>> s = significance(recs, [0, 1, 1, 1])
+    >>> s["best"], s["pipelines"]["b"]["vs_best"]
+    ('a', {'only_a': 0, 'only_b': 3, 'pvalue': 0.25})
+    """
+    y_true = np.asarray(y_true)
+    predictions = {}
+    for r in records:
+        pred = np.asarray(r.get("private_predictions", []))
+        if pred.shape != y_true.shape:
+            raise ValueError(f"[{r['name']}] has {pred.size} PrivateTest predictions; "
+                             f"expected one per test face ({y_true.size}).")
+        predictions[r["name"]] = pred
+    best = max(records, key=lambda r: r["public"]["accuracy"])["name"]
+    n = int(y_true.size)
+    pipelines = {}
+    for name, pred in predictions.items():
+        correct = int(np.sum(pred == y_true))
+        pipelines[name] = {
+            "correct": correct,
+            "vs_best": None if name == best else mcnemar_test(y_true, pred, predictions[best]),
+            "vs_published": {
+                key: {"difference": correct / n - pub.accuracy / 100,
+                      "pvalue": binomial_test(correct, n, pub.accuracy / 100)}
+                for key, pub in PUBLISHED.items()},
+        }
+    return {"best": best, "n": n, "pipelines": pipelines}
+
+
+def _p(pvalue):
+    text = "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.3f}"
+    return text + (" *" if pvalue < 0.05 else "")
+
+
+def significance_table(result, *, published=True):
+    """Markdown section of :func:`significance`'s result (``published=False``: paired only)."""
+    best, n = result["best"], result["n"]
+    refs = sorted(PUBLISHED.items(), key=lambda kv: -kv[1].accuracy) if published else []
+    lines = [f"**Significance** (PrivateTest, {n:,} faces, two-sided, * p < 0.05, not corrected "
+             f"for the number of comparisons). Paired: each pipeline against `{best}`, the best "
+             "on PublicTest, by an exact McNemar test on the faces where exactly one of the two "
+             "is right (counts: only this pipeline right / only the best right)."]
+    if refs:
+        lines[0] += (" Published: the accuracy's difference from each published figure, in "
+                     "points, by an exact binomial test (the figure taken as exact).")
+    head = ["Pipeline", f"vs `{best}`"] + [f"vs {pub.accuracy:.3f} %" for _, pub in refs]
+    lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, row in result["pipelines"].items():
+        vs = row["vs_best"]
+        cells = [f"`{name}`", "(best)" if vs is None
+                 else f"{vs['only_a']:,} / {vs['only_b']:,}, {_p(vs['pvalue'])}"]
+        for key, _ in refs:
+            t = row["vs_published"][key]
+            cells.append(f"{100 * t['difference']:+.2f}, {_p(t['pvalue'])}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_table(records, *, dataset=None, tests=None):
     """The baseline table in Markdown, with the published reference points.
 
     Parameters
@@ -120,6 +216,9 @@ def markdown_table(records, *, dataset=None):
     dataset : dict, optional
         The ``dataset`` entry of the records (source, path, counts); a
         synthetic data set gets a warning banner.
+    tests : dict, optional
+        :func:`significance` of the records, appended as its own table
+        (without the published figures on synthetic data).
     """
     lines = []
     if dataset and dataset.get("source") == "synthetic":
@@ -157,6 +256,9 @@ def markdown_table(records, *, dataset=None):
               ""]
     lines += [f"- {p.accuracy:.3f} %: {p.source} ({p.note})" for p in
               sorted(PUBLISHED.values(), key=lambda p: -p.accuracy)]
+    if tests is not None:
+        synthetic = bool(dataset) and dataset.get("source") == "synthetic"
+        lines += ["", significance_table(tests, published=not synthetic).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -188,15 +290,31 @@ def compact_table(records):
     return "\n".join(line.rstrip() for line in lines)
 
 
-def write_tables(records, out_dir, *, dataset=None):
-    """Write ``results.csv``, ``results.json`` and ``results.md`` into ``out_dir``."""
+def write_tables(records, out_dir, *, dataset=None, y_true=None):
+    """Write ``results.csv``, ``results.json`` and ``results.md`` into ``out_dir``.
+
+    With the PrivateTest labels ``y_true``, the tables also hold the
+    :func:`significance` tests (``results.json``: its ``significance`` entry;
+    ``results.csv``: ``pvalue_vs_best`` and a ``pvalue_vs_<published>``
+    column per published figure).
+    """
     out_dir = Path(out_dir)
     frame = results_frame(records)
+    tests = None if y_true is None else significance(records, y_true)
+    if tests is not None:
+        rows = [tests["pipelines"][name] for name in frame["pipeline"]]
+        frame["pvalue_vs_best"] = [None if r["vs_best"] is None else r["vs_best"]["pvalue"]
+                                   for r in rows]
+        for key in PUBLISHED:
+            frame[f"pvalue_vs_{key}"] = [r["vs_published"][key]["pvalue"] for r in rows]
     with atomic_write(out_dir / "results.csv") as f:
         frame.to_csv(f, index=False)
-    write_json({"dataset": dataset, "results": records}, out_dir / "results.json")
+    document = {"dataset": dataset, "results": records}
+    if tests is not None:
+        document["significance"] = tests
+    write_json(document, out_dir / "results.json")
     with atomic_write(out_dir / "results.md") as f:
-        f.write(markdown_table(records, dataset=dataset))
+        f.write(markdown_table(records, dataset=dataset, tests=tests))
     return frame
 
 

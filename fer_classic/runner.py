@@ -178,6 +178,7 @@ def run_benchmark(
                                  verbose=verbose)
     out = Path(out_dir)
     splits = _splits(data, quick, seed)
+    y_private = splits["PrivateTest"][1]
     summary = dataset_summary(data, training_faces=len(splits["Training"][1]) if quick else None)
     data_key = feature_cache_key(summary["fingerprint"], quick, seed)
     if verbose and data.source == "synthetic":
@@ -247,12 +248,12 @@ def run_benchmark(
         # the fitted pipeline can hold gigabytes (a local learner's training
         # set): let it go before the next pipeline loads its features
         del result
-        _write_summary(out, summary, records)
+        _write_summary(out, summary, records, y_private)
         # last: an existing run record means every output of the pipeline is complete
         write_json(record, run_path)
 
     if records:
-        _write_summary(out, summary, records)
+        _write_summary(out, summary, records, y_private)
     if failures:
         raise BenchmarkError("; ".join(f"{n}: {type(e).__name__}: {e}" for n, e in failures),
                              records=records)
@@ -265,8 +266,8 @@ def _run_kind(synthetic, quick):
     return f" ({', '.join(kinds)})" if kinds else ""
 
 
-def _write_summary(out, summary, records):
-    write_tables(records, out, dataset=summary)
+def _write_summary(out, summary, records, y_private):
+    write_tables(records, out, dataset=summary, y_true=y_private)
     title = "PrivateTest accuracy" + _run_kind(summary["source"] == "synthetic",
                                                summary.get("quick") is not None)
     plot_accuracies(records, out / "accuracy.png", title=title)
