@@ -26,6 +26,15 @@ from machine import machine_description  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def _cache_mb():
+    """Size on disk of the feature cache the bench uses (MB), 0 when it does not exist."""
+    from fer_classic.datasets import get_cache_dir
+
+    root = Path(get_cache_dir()) / "features"
+    files = [p for p in root.rglob("*") if p.is_file()] if root.is_dir() else []
+    return sum(p.stat().st_size for p in files) / 2**20
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-"):
@@ -36,8 +45,11 @@ def main(argv=None):
         rest = rest[1:]
     out = RESULTS / name
     cmd = [sys.executable, "-m", "fer_classic.bench", *rest, "--out", str(out)]
-    shown = "python -m fer_classic.bench " + " ".join(shlex.quote(a) for a in rest) \
-        + f" --out benchmarks/results/{name}"
+    shown = " ".join(["python -m fer_classic.bench", *(shlex.quote(a) for a in rest),
+                      f"--out benchmarks/results/{name}"])
+    # the machines are shared: say how busy this one was when the run began
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    cache_before = _cache_mb()
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     code = subprocess.call(cmd)
@@ -51,7 +63,9 @@ def main(argv=None):
     if "--resume" in rest and history_file.exists():
         history = json.loads(history_file.read_text())
     history.append({"command": shown, "started": started, "exit_code": code,
-                    "wall_s": round(wall, 1), "peak_mb": round(peak_mb)})
+                    "wall_s": round(wall, 1), "peak_mb": round(peak_mb),
+                    "load_at_start": None if load is None else round(load, 2),
+                    "feature_cache_mb": [round(cache_before), round(_cache_mb())]})
     history_file.write_text(json.dumps(history, indent=2) + "\n")
     text = write_record(out, name, history)
     print(text)
@@ -68,7 +82,11 @@ def write_record(out, name, history):
             f"  - started {h['started']} (UTC), exit code {h['exit_code']}; wall time "
             f"{h['wall_s']:.0f} s ({h['wall_s'] / 60:.1f} min), end to end (loading, features, "
             f"search, scoring, plots); peak memory {h['peak_mb']} MB (largest resident set "
-            "of the bench process or any one of its workers)",
+            "of the bench process or any one of its workers)"
+            + (f"; load average {h['load_at_start']:.2f} at the start"
+               if h.get("load_at_start") is not None else "")
+            + (f"; feature cache {h['feature_cache_mb'][0]:,} MB on disk before the run, "
+               f"{h['feature_cache_mb'][1]:,} MB after" if "feature_cache_mb" in h else ""),
         ]
     if len(history) > 1:
         total = sum(h["wall_s"] for h in history)

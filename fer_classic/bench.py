@@ -20,7 +20,7 @@ EPILOG = """\
 data: --data PATH (or the FER2013_PATH environment variable) names fer2013.csv,
 icml_face_data.csv, the image-folder release (train/ and test/) or a folder
 holding one of them. With neither, the bench runs on synthetic faces (with the
---quick grids, a demonstration that takes a minute or two) and says so.
+--quick grids, a demonstration that takes under a minute) and says so.
 
 examples:
   python -m fer_classic.bench                                  # synthetic, all pipelines

@@ -93,3 +93,36 @@ def test_numba_cache_does_not_grow_from_run_to_run(tmp_path):
         subprocess.run([sys.executable, "-c", script], env=env, check=True)
         counts.append(sorted(p.name for p in Path(tmp_path).rglob("*.nbc")))
     assert counts[0] and counts[1] == counts[0]
+
+
+_HOG_SCRIPT = textwrap.dedent("""
+    import hashlib
+    import numpy as np
+    from fer_classic.features import HOG
+    faces = np.random.default_rng(0).integers(0, 256, (4, 48, 48)).astype(np.uint8)
+    print(hashlib.sha256(HOG().fit_transform(faces).tobytes()).hexdigest())
+""")
+
+
+@needs_numba
+@pytest.mark.parametrize("damage", ["garble", "truncate"])
+def test_a_damaged_numba_cache_is_rebuilt_with_one_warning(tmp_path, damage):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+
+    def run():
+        done = subprocess.run([sys.executable, "-c", _HOG_SCRIPT], env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip(), done.stderr
+
+    clean, _ = run()
+    files = sorted(p for p in (tmp_path / "numba").rglob("*") if p.suffix in (".nbi", ".nbc"))
+    assert any(p.suffix == ".nbi" for p in files)
+    for p in files:
+        p.write_bytes(os.urandom(200) if damage == "garble" else b"")
+    rebuilt, err = run()
+    assert rebuilt == clean
+    warnings = [line for line in err.splitlines() if "damaged Numba cache entry" in line]
+    assert warnings and all(line.startswith("fer_classic: warning:") for line in warnings)
+    again, err = run()  # the rebuilt entry is read without complaint
+    assert again == clean and "damaged" not in err

@@ -10,7 +10,9 @@ can write their code under one name and leave an index entry that points at
 the other's code. Loading that entry runs a kernel of another signature
 (seen here: float32 descriptors written into a uint8 buffer, "double free
 or corruption"). :func:`call` therefore compiles every new signature while
-holding a lock file shared by this user's processes.
+holding a lock file shared by this user's processes, and rebuilds a
+damaged cache entry (garbled, truncated or foreign index or code files) with
+one warning line instead of failing.
 """
 
 import contextlib
@@ -18,6 +20,7 @@ import functools
 import importlib
 import importlib.util
 import os
+import sys
 import tempfile
 
 __all__ = ["have_numba", "resolve_backend", "import_kernels", "call", "compile_lock"]
@@ -117,4 +120,34 @@ def call(kernel, *args):
     if signature in kernel.overloads:
         return kernel(*args)
     with compile_lock():
-        return kernel(*args)
+        seen = set()
+        while True:
+            try:
+                return kernel(*args)
+            except Exception as exc:
+                index = _damaged_cache_index(exc)
+                if index is None or index in seen:
+                    raise
+                seen.add(index)
+                print(f"fer_classic: warning: damaged Numba cache entry {index} "
+                      f"({type(exc).__name__}: {exc}); recompiling it", file=sys.stderr)
+                # without its index, Numba forgets the damaged files, compiles
+                # again and writes its code under new names
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(index)
+
+
+def _damaged_cache_index(exc):
+    """The index file of Numba's on-disk cache that raised ``exc``, else ``None``.
+
+    A kernel that calls other kernels compiles them first, so the damaged
+    entry may belong to any of them: the index is the one of the innermost
+    cache reader in the traceback (``numba/core/caching.py``).
+    """
+    index, tb = None, exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename.replace("\\", "/").endswith("numba/core/caching.py"):
+            index = getattr(frame.f_locals.get("self"), "_index_path", index)
+        tb = tb.tb_next
+    return index
