@@ -65,7 +65,16 @@ def main(argv=None):
     history.append({"command": shown, "started": started, "exit_code": code,
                     "wall_s": round(wall, 1), "peak_mb": round(peak_mb),
                     "load_at_start": None if load is None else round(load, 2),
-                    "feature_cache_mb": [round(cache_before), round(_cache_mb())]})
+                    "feature_cache_mb": [round(cache_before), round(_cache_mb())],
+                    "machine": machine_description()})
+    # records written before invocations kept their machine: it is in RUN.md
+    old_record = out / "RUN.md"
+    if old_record.exists():
+        earlier = [line[len("- machine: "):] for line in old_record.read_text().splitlines()
+                   if line.startswith("- machine: ")]
+        for h in history:
+            if "machine" not in h and len(earlier) == 1:
+                h["machine"] = earlier[0]
     history_file.write_text(json.dumps(history, indent=2) + "\n")
     text = write_record(out, name, history)
     print(text)
@@ -88,11 +97,16 @@ def write_record(out, name, history):
             + (f"; feature cache {h['feature_cache_mb'][0]:,} MB on disk before the run, "
                f"{h['feature_cache_mb'][1]:,} MB after" if "feature_cache_mb" in h else ""),
         ]
+        if len({x.get("machine") for x in history}) > 1:
+            lines.append(f"  - machine: {h.get('machine', 'not recorded')}")
     if len(history) > 1:
         total = sum(h["wall_s"] for h in history)
         lines.append(f"- total wall time of these {len(history)} invocations: {total:.0f} s "
                      f"({total / 60:.1f} min)")
-    lines += [f"- machine: {machine_description()}", "", "## Results", "", table]
+    machines = {h.get("machine", machine_description()) for h in history}
+    if len(machines) == 1:
+        lines.append(f"- machine: {machines.pop()}")
+    lines += ["", "## Results", "", table]
     text = "\n".join(lines)
     (out / "RUN.md").write_text(text)
     return text

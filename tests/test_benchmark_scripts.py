@@ -99,6 +99,15 @@ def test_run_bench_starts_a_new_record_unless_the_bench_resumes(tmp_path, monkey
     text = (tmp_path / "rec" / "RUN.md").read_text()
     assert len(commands()) == 2 and "total wall time of these 2 invocations" in text
     assert "| table |" in text
+    assert "load average" in text and "feature cache" in text
+    assert text.count("- machine: ") == 1  # one machine for both invocations
+    # a run resumed on another machine: each invocation names its own
+    monkeypatch.setattr(run_bench, "machine_description", lambda: "another machine")
+    assert run_bench.main(["rec", "--", "--data", "x", "--resume"]) == 0
+    text = (tmp_path / "rec" / "RUN.md").read_text()
+    machines = [line.strip() for line in text.splitlines() if "machine: " in line]
+    assert len(machines) == 3 and machines[-1] == "- machine: another machine"
+    assert machines[0] != machines[-1]
 
 
 @pytest.fixture
