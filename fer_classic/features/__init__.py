@@ -1,6 +1,8 @@
 """Feature extractors: scikit-learn transformers over stacks of 48x48 faces.
 
-Each module holds one family: ``pixels`` (raw intensities), ``hog``
+Each module holds one family: ``contrast`` (per-face histogram
+equalisation, the first step of every registry pipeline), ``pixels`` (raw
+intensities), ``hog``
 (histograms of oriented gradients), ``lbp`` (local binary pattern
 histograms), ``sift`` (dense SIFT descriptors), ``bovw`` (bag of visual
 words: codebook, spatial pyramid, encodings) and ``fisher`` (Fisher vectors
@@ -8,6 +10,7 @@ of dense descriptors).
 """
 
 from .bovw import BagOfVisualWords
+from .contrast import HistogramEqualization, equalize_faces
 from .fisher import FisherVector, fisher_vector
 from .hog import HOG, hog_features
 from .lbp import LBP, lbp_codes, lbp_histograms
@@ -19,9 +22,11 @@ __all__ = [
     "DenseSIFT",
     "FisherVector",
     "HOG",
+    "HistogramEqualization",
     "LBP",
     "Pixels",
     "dense_sift",
+    "equalize_faces",
     "fisher_vector",
     "hog_features",
     "lbp_codes",

@@ -1,12 +1,12 @@
 """Raw pixel intensities as features."""
 
-import cv2
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .. import FACE_SIZE
 from ..utils.validation import check_faces, intensities_255
+from .contrast import equalize_faces
 
 __all__ = ["Pixels"]
 
@@ -17,21 +17,15 @@ def _check_bool(value, name):
     return bool(value)
 
 
-def _as_uint8(faces):
-    """Faces in 0..255 as uint8 (float intensities rounded to the nearest level)."""
-    if faces.dtype == np.uint8:
-        return faces
-    return np.rint(faces).astype(np.uint8)
-
-
 class Pixels(TransformerMixin, BaseEstimator):
     """Flattened pixel intensities of 48x48 faces, scaled to [0, 1].
 
     Parameters
     ----------
     equalize : bool, default=False
-        Histogram-equalise each face first (``cv2.equalizeHist`` on the
-        8-bit image), which spreads its intensities over [0, 255].
+        Histogram-equalise each face first
+        (:func:`~fer_classic.features.contrast.equalize_faces`), which
+        spreads its intensities over [0, 255].
     standardize : bool, default=False
         Then give each face zero mean and unit variance (faces of constant
         intensity become all zeros instead of dividing by zero).
@@ -103,10 +97,7 @@ class Pixels(TransformerMixin, BaseEstimator):
         faces = self._check_input(X)
         n = len(faces)
         if self.equalize:
-            faces8 = _as_uint8(faces)
-            faces = np.empty_like(faces8)
-            for i in range(n):
-                cv2.equalizeHist(faces8[i], dst=faces[i])
+            faces = equalize_faces(faces)
         out = faces.reshape(n, -1).astype(np.float32)
         out *= np.float32(1 / 255)
         if self.standardize:
