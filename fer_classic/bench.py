@@ -66,6 +66,10 @@ def build_parser():
                    help="FER2013 CSV or image folder (default: $FER2013_PATH, else synthetic)")
     p.add_argument("--synthetic", action="store_true",
                    help="use synthetic faces even if FER2013_PATH is set")
+    p.add_argument("--ferplus", metavar="CSV", type=_nonempty,
+                   help="score on the FER+ majority labels of this fer2013new.csv (8 classes; "
+                        "faces without a majority are dropped) instead of FER2013's; needs "
+                        "--data to be fer2013.csv, whose rows the file follows")
     p.add_argument("--pipelines", nargs="+", metavar="NAME",
                    help="pipelines to run (default: all; see --list)")
     p.add_argument("--list", action="store_true", help="list the pipelines and exit")
@@ -124,16 +128,21 @@ def main(argv=None):
             print(f"error: --scheduler: {exc}", file=sys.stderr)
             return 2
 
-    from .datasets import FER2013FormatError, get_cache_dir, load_fer2013, make_synthetic_faces
+    from .datasets import (FER2013FormatError, get_cache_dir, load_fer2013, make_synthetic_faces,
+                           with_ferplus_labels)
     from .report import compact_table
     from .runner import BenchmarkError, run_benchmark
 
     path = None if args.synthetic else (args.data or os.environ.get("FER2013_PATH"))
+    if args.ferplus and not path:
+        parser.error("--ferplus needs real faces: pass --data fer2013.csv")
     try:
         if path:
-            data = load_fer2013(path)
+            data = load_fer2013(path, verbose=not args.quiet)
         else:
             data = make_synthetic_faces(n_per_class=SYNTHETIC_PER_CLASS, random_state=args.seed)
+        if args.ferplus:
+            data = with_ferplus_labels(data, args.ferplus)
     except (FER2013FormatError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -302,6 +302,7 @@ def run_protocol(
     name=None,
     mirror_train=False,
     mirror_test=False,
+    n_classes=len(EMOTIONS),
 ):
     """Grid-search a pipeline on Training/PublicTest and score on PrivateTest.
 
@@ -344,6 +345,9 @@ def run_protocol(
         for the face and for its mirror image; the returned estimator is then
         a :class:`~fer_classic.models.MirrorClassifier` that predicts the
         same way.
+    n_classes : int, default=7
+        Number of classes of the labels (8 for the FER+ labels), for the
+        confusion matrices and per-class recalls.
 
     Returns
     -------
@@ -435,8 +439,8 @@ def run_protocol(
         final = MirrorClassifier._from_fitted(final, mirror_train=mirror_train, mirror_test=True)
     result = ProtocolResult(
         best_params=best["params"],
-        public=score_predictions(y_public, pred_public),
-        private=score_predictions(y_private, pred_private),
+        public=score_predictions(y_public, pred_public, n_classes=n_classes),
+        private=score_predictions(y_private, pred_private, n_classes=n_classes),
         search=search,
         timings={"features": best["feat_time"], "fit": best["fit_time"],
                  "predict": predict_time, "search": search_time},

@@ -58,16 +58,18 @@ def write_json(obj, path):
 
 
 def _short(name):
-    return name[:3] if name != "Disgust" else "Dis"
+    return name[:3].capitalize()
 
 
-def results_frame(records):
+def results_frame(records, *, classes=EMOTIONS):
     """One row per run record: the flat table behind ``results.csv``.
 
     Parameters
     ----------
     records : list of dict
         Run records as written by :func:`fer_classic.runner.run_benchmark`.
+    classes : sequence of str, default=fer_classic.EMOTIONS
+        The class names, in label order (per-class recall columns).
 
     Returns
     -------
@@ -84,7 +86,7 @@ def results_frame(records):
             "private_ci_high": _bounds(r["private"])[1],
             "private_macro_f1": r["private"]["macro_f1"],
         }
-        for label, rec in zip(EMOTIONS, r["private"]["per_class_recall"]):
+        for label, rec in zip(classes, r["private"]["per_class_recall"]):
             row[f"recall_{label.lower()}"] = rec
         row.update({
             "best_params": json.dumps(to_jsonable(r["best_params"]), sort_keys=True),
@@ -117,7 +119,7 @@ def _interval(scores):
     return "" if low is None else f"{100 * low:.1f}-{100 * high:.1f}"
 
 
-def significance(records, y_true):
+def significance(records, y_true, *, published=True):
     """Paired tests against the best pipeline and one-sample tests against the published figures.
 
     The best pipeline is the one with the highest PublicTest accuracy (the
@@ -134,6 +136,9 @@ def significance(records, y_true):
         Run records with their ``private_predictions``.
     y_true : array-like of shape (n,)
         The PrivateTest labels the predictions were scored against.
+    published : bool, default=True
+        Also test against the published FER2013 figures (not for other
+        labels than FER2013's, nor for synthetic faces).
 
     Returns
     -------
@@ -141,7 +146,8 @@ def significance(records, y_true):
         ``best`` (its name), ``n`` (test faces) and ``pipelines``: for each
         name, ``correct``, ``vs_best`` (the McNemar result with ``only_a``
         this pipeline and ``only_b`` the best one; ``None`` for the best
-        itself) and ``vs_published`` (for each key of
+        itself) and ``vs_published`` (empty without ``published``; else for
+        each key of
         :data:`~fer_classic.published.PUBLISHED`, the ``difference`` of the
         accuracies in [-1, 1] and the ``pvalue``).
 
@@ -172,7 +178,7 @@ def significance(records, y_true):
             "vs_published": {
                 key: {"difference": correct / n - pub.accuracy / 100,
                       "pvalue": binomial_test(correct, n, pub.accuracy / 100)}
-                for key, pub in PUBLISHED.items()},
+                for key, pub in (PUBLISHED.items() if published else ())},
         }
     return {"best": best, "n": n, "pipelines": pipelines}
 
@@ -182,10 +188,12 @@ def _p(pvalue):
     return text + (" *" if pvalue < 0.05 else "")
 
 
-def significance_table(result, *, published=True):
-    """Markdown section of :func:`significance`'s result (``published=False``: paired only)."""
+def significance_table(result):
+    """Markdown section of :func:`significance`'s result."""
     best, n = result["best"], result["n"]
-    refs = sorted(PUBLISHED.items(), key=lambda kv: -kv[1].accuracy) if published else []
+    tested = set().union(*(row["vs_published"] for row in result["pipelines"].values()))
+    refs = sorted(((k, p) for k, p in PUBLISHED.items() if k in tested),
+                  key=lambda kv: -kv[1].accuracy)
     lines = [f"**Significance** (PrivateTest, {n:,} faces, two-sided, * p < 0.05, not corrected "
              f"for the number of comparisons). Paired: each pipeline against `{best}`, the best "
              "on PublicTest, by an exact McNemar test on the faces where exactly one of the two "
@@ -217,9 +225,10 @@ def markdown_table(records, *, dataset=None, tests=None):
         The ``dataset`` entry of the records (source, path, counts); a
         synthetic data set gets a warning banner.
     tests : dict, optional
-        :func:`significance` of the records, appended as its own table
-        (without the published figures on synthetic data).
+        :func:`significance` of the records, appended as its own table.
     """
+    classes = (dataset or {}).get("classes", EMOTIONS)
+    compare = _compares_published(dataset)
     lines = []
     if dataset and dataset.get("source") == "synthetic":
         lines += [
@@ -238,7 +247,7 @@ def markdown_table(records, *, dataset=None, tests=None):
     if dataset:
         lines += [f"Data: {dataset.get('description', dataset.get('source'))}", ""]
     head = (["Pipeline", "PrivateTest acc %", "95 % interval", "PublicTest acc %", "macro-F1 %"]
-            + [f"{_short(e)} rec %" for e in EMOTIONS]
+            + [f"{_short(e)} rec %" for e in classes]
             + ["Published %", "features s", "fit s", "predict s", "best params"])
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in records:
@@ -246,20 +255,29 @@ def markdown_table(records, *, dataset=None, tests=None):
         cells = [f"`{r['name']}`", _pct(r["private"]["accuracy"]), _interval(r["private"]),
                  _pct(r["public"]["accuracy"]), _pct(r["private"]["macro_f1"])]
         cells += [_pct(x) for x in r["private"]["per_class_recall"]]
-        cells += [f"{pub.accuracy:.3f} ({pub.source})" if pub else "",
+        cells += [f"{pub.accuracy:.3f} ({pub.source})" if pub and compare else "",
                   f"{r['timings']['features']:.1f}", f"{r['timings']['fit']:.1f}",
                   f"{r['timings']['predict']:.1f}",
                   ", ".join(f"{k}={v}" for k, v in r["best_params"].items())]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "95 % interval: Wilson score interval of the PrivateTest accuracy, each test "
-              "face an independent trial. Published FER2013 PrivateTest reference points:",
-              ""]
-    lines += [f"- {p.accuracy:.3f} %: {p.source} ({p.note})" for p in
-              sorted(PUBLISHED.values(), key=lambda p: -p.accuracy)]
+              "face an independent trial."]
+    if compare:
+        lines[-1] += " Published FER2013 PrivateTest reference points:"
+        lines += [""] + [f"- {p.accuracy:.3f} %: {p.source} ({p.note})" for p in
+                         sorted(PUBLISHED.values(), key=lambda p: -p.accuracy)]
+    elif "classes" in (dataset or {}):
+        lines[-1] += (" These labels are not FER2013's: the published FER2013 figures are "
+                      "not comparable and are left out.")
     if tests is not None:
-        synthetic = bool(dataset) and dataset.get("source") == "synthetic"
-        lines += ["", significance_table(tests, published=not synthetic).rstrip("\n")]
+        lines += ["", significance_table(tests).rstrip("\n")]
     return "\n".join(lines) + "\n"
+
+
+def _compares_published(dataset):
+    """Whether results on ``dataset`` may be set beside the published FER2013 figures."""
+    dataset = dataset or {}
+    return dataset.get("source") != "synthetic" and "classes" not in dataset
 
 
 def compact_table(records):
@@ -296,16 +314,17 @@ def write_tables(records, out_dir, *, dataset=None, y_true=None):
     With the PrivateTest labels ``y_true``, the tables also hold the
     :func:`significance` tests (``results.json``: its ``significance`` entry;
     ``results.csv``: ``pvalue_vs_best`` and a ``pvalue_vs_<published>``
-    column per published figure).
+    column per published figure, on FER2013 labels and real faces only).
     """
     out_dir = Path(out_dir)
-    frame = results_frame(records)
-    tests = None if y_true is None else significance(records, y_true)
+    frame = results_frame(records, classes=(dataset or {}).get("classes", EMOTIONS))
+    compare = _compares_published(dataset)
+    tests = None if y_true is None else significance(records, y_true, published=compare)
     if tests is not None:
         rows = [tests["pipelines"][name] for name in frame["pipeline"]]
         frame["pvalue_vs_best"] = [None if r["vs_best"] is None else r["vs_best"]["pvalue"]
                                    for r in rows]
-        for key in PUBLISHED:
+        for key in PUBLISHED if compare else ():
             frame[f"pvalue_vs_{key}"] = [r["vs_published"][key]["pvalue"] for r in rows]
     with atomic_write(out_dir / "results.csv") as f:
         frame.to_csv(f, index=False)
@@ -332,8 +351,11 @@ _FONT = 10
 _SMALL = 9
 
 
-def plot_confusion(confusion, path, *, title=""):
-    """Save a row-normalised confusion matrix with counts as a PNG (atomically)."""
+def plot_confusion(confusion, path, *, title="", classes=EMOTIONS):
+    """Save a row-normalised confusion matrix with counts as a PNG (atomically).
+
+    ``classes`` names the rows and columns, in label order.
+    """
     plt = _figure()
     cm = np.asarray(confusion, dtype=float)
     rates = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
@@ -343,8 +365,8 @@ def plot_confusion(confusion, path, *, title=""):
         for j in range(cm.shape[1]):
             ax.text(j, i, f"{rates[i, j]:.2f}\n({int(cm[i, j])})", ha="center", va="center",
                     fontsize=_SMALL, color="white" if rates[i, j] > 0.5 else "black")
-    ax.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=45, ha="right", fontsize=_FONT)
-    ax.set_yticks(range(len(EMOTIONS)), EMOTIONS, fontsize=_FONT)
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=_FONT)
+    ax.set_yticks(range(len(classes)), classes, fontsize=_FONT)
     ax.set_xlabel("predicted", fontsize=_FONT)
     ax.set_ylabel("true", fontsize=_FONT)
     ax.set_title(title, fontsize=_FONT + 1)
@@ -357,18 +379,19 @@ def plot_confusion(confusion, path, *, title=""):
 _REFERENCE_COLOURS = ["#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
 
 
-def plot_accuracies(records, path, *, title="PrivateTest accuracy"):
+def plot_accuracies(records, path, *, title="PrivateTest accuracy", published=True):
     """Horizontal bars of PrivateTest accuracy with 95 % intervals, and the published figures.
 
     Each bar carries its Wilson 95 % interval as an error bar and its value
     on a white box (so that no reference line crosses the text); the
     published figures are vertical lines of distinct colours, named in a
-    legend below the axes, where it covers no bar.
+    legend below the axes, where it covers no bar (``published=False``:
+    no reference lines, for other labels than FER2013's).
     """
-    _save(accuracy_figure(records, title=title), path)
+    _save(accuracy_figure(records, title=title, published=published), path)
 
 
-def accuracy_figure(records, *, title="PrivateTest accuracy"):
+def accuracy_figure(records, *, title="PrivateTest accuracy", published=True):
     """The Matplotlib figure :func:`plot_accuracies` saves."""
     plt = _figure()
     names = [r["name"] for r in records]
@@ -379,7 +402,7 @@ def accuracy_figure(records, *, title="PrivateTest accuracy"):
         if confusion.ndim == 2 and confusion.sum():
             lo, hi = accuracy_interval(int(np.trace(confusion)), int(confusion.sum()))
             errs[:, i] = np.maximum([accs[i] - 100 * lo, 100 * hi - accs[i]], 0)
-    refs = sorted(PUBLISHED.values(), key=lambda p: -p.accuracy)
+    refs = sorted(PUBLISHED.values(), key=lambda p: -p.accuracy) if published else []
     fig, ax = plt.subplots(figsize=(8, 0.42 * len(names) + 2.4), dpi=130)
     ax.barh(names, accs, xerr=errs, color="#4c72b0", ecolor="#222222", capsize=3,
             error_kw={"lw": 1})
@@ -394,9 +417,10 @@ def accuracy_figure(records, *, title="PrivateTest accuracy"):
     ax.tick_params(labelsize=_FONT)
     ax.set_xlabel("accuracy % (bars: 95 % interval)", fontsize=_FONT)
     ax.set_title(title, fontsize=_FONT + 1)
-    ax.legend(fontsize=_SMALL, title="published (PrivateTest)", title_fontsize=_SMALL,
-              loc="upper center", bbox_to_anchor=(0.5, -0.1 - 0.5 / (len(names) + 4)),
-              ncol=2, frameon=False)
+    if refs:
+        ax.legend(fontsize=_SMALL, title="published (PrivateTest)", title_fontsize=_SMALL,
+                  loc="upper center", bbox_to_anchor=(0.5, -0.1 - 0.5 / (len(names) + 4)),
+                  ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 

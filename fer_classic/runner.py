@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from . import SPLITS, __version__
+from . import EMOTIONS, SPLITS, __version__
 from .protocol import run_protocol
 from .registry import get_spec
 from .report import plot_accuracies, plot_confusion, write_json, write_tables
@@ -87,6 +87,10 @@ def dataset_summary(data, *, training_faces=None):
         parts[0] = (f"Training {training_faces:,} of {counts['Training']:,} "
                     "(QUICK run: stratified subsample, small grids)")
         counts["Training"] = int(training_faces)
+    if data.target_names != EMOTIONS:
+        summary["classes"] = list(data.target_names)
+        labels = "FER+" if "ferplus" in data.source else f"{len(data.target_names)}-class"
+        kind += f" with {labels} labels ({', '.join(data.target_names)})"
     summary["description"] = f"{kind}, {data.source} " + ", ".join(parts)
     return summary
 
@@ -209,6 +213,7 @@ def run_benchmark(
                 spec.build(seed), spec.get_grid(quick), splits, data_key=data_key,
                 memory=cache_dir, n_jobs=n_jobs, verbose=verbose, name=spec.name,
                 mirror_train=mirror_train, mirror_test=mirror_test,
+                n_classes=len(data.target_names),
             )
         except Exception as exc:  # keep going: finished pipelines stay written
             failures.append((spec.name, exc))
@@ -217,7 +222,9 @@ def run_benchmark(
         record = {
             "name": spec.name,
             "description": spec.describe(quick),
-            "published": spec.published,
+            # published figures are FER2013 PrivateTest accuracies: other labels
+            # (FER+) are not compared with them
+            "published": spec.published if data.target_names == EMOTIONS else None,
             "config": config,
             "best_params": result.best_params,
             "public": result.public,
@@ -241,6 +248,7 @@ def run_benchmark(
             if verbose:
                 log(f"[{spec.name}] saved the fitted pipeline to {saved}")
         plot_confusion(result.private["confusion"], out / "confusion" / f"{spec.name}.png",
+                       classes=data.target_names,
                        title=f"{spec.name}: PrivateTest accuracy "
                              f"{100 * result.private['accuracy']:.2f} %"
                              + _run_kind(data.is_synthetic, quick))
@@ -270,4 +278,5 @@ def _write_summary(out, summary, records, y_private):
     write_tables(records, out, dataset=summary, y_true=y_private)
     title = "PrivateTest accuracy" + _run_kind(summary["source"] == "synthetic",
                                                summary.get("quick") is not None)
-    plot_accuracies(records, out / "accuracy.png", title=title)
+    plot_accuracies(records, out / "accuracy.png", title=title,
+                    published="classes" not in summary)

@@ -43,12 +43,30 @@ def test_write_tables(tmp_path):
     assert data["results"][0]["best_params"]["hog__pixels_per_cell"] == [8, 8]
     md = (tmp_path / "results.md").read_text()
     assert "SYNTHETIC DATA" in md
-    assert "| `b` | 66.00 |" in md and "67.484" in md
+    assert "| `b` | 66.00 |" in md
+    assert "67.484" not in md  # synthetic faces are not set beside the published figures
 
 
 def test_markdown_real_data_has_no_banner():
-    md = markdown_table([_record("a", 0.5)], dataset={"source": "folder", "description": "d"})
+    md = markdown_table([_record("a", 0.5), _record("b", 0.66)],
+                        dataset={"source": "folder", "description": "d"})
     assert "SYNTHETIC" not in md
+    assert "67.484 (Ionescu" in md and "- 71.162 %: Tang" in md
+
+
+def test_other_labels_get_their_class_names_and_no_published_figures(tmp_path):
+    classes = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear",
+               "contempt"]
+    rec = _record("b", 0.66)
+    rec["private"] = {**rec["private"], "per_class_recall": [0.5] * 8,
+                      "confusion": np.eye(8, dtype=int).tolist()}
+    dataset = {"source": "csv+ferplus", "description": "d", "classes": classes}
+    write_tables([rec], tmp_path, dataset=dataset)
+    md = (tmp_path / "results.md").read_text()
+    assert "Con rec %" in md and "Ang rec %" in md
+    assert "67.484" not in md and "not FER2013's" in md
+    csv = pd.read_csv(tmp_path / "results.csv")
+    assert "recall_contempt" in csv.columns
 
 
 def test_write_json_rejects_nothing_and_maps_nan(tmp_path):

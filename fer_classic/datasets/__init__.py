@@ -3,7 +3,8 @@
 from .augment import mirror_faces
 from .cache import get_cache_dir
 from .fer2013 import FER2013, FER2013FormatError, load_fer2013, write_fer2013_csv
-from .ferplus import FERPLUS_CLASSES, ferplus_distribution, ferplus_majority, read_ferplus
+from .ferplus import (FERPLUS_CLASSES, ferplus_distribution, ferplus_majority, read_ferplus,
+                      with_ferplus_labels)
 from .synthetic import make_synthetic_faces
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "make_synthetic_faces",
     "mirror_faces",
     "read_ferplus",
+    "with_ferplus_labels",
     "write_fer2013_csv",
 ]

@@ -22,7 +22,6 @@ import os
 import sys
 import warnings
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -96,11 +95,11 @@ class FER2013:
         Kind of data the faces were read from.
     path : str or None, default=None
         File or directory the faces were read from.
-
-    Attributes
-    ----------
-    target_names : tuple of str
-        :data:`fer_classic.EMOTIONS`, the name of each label.
+    target_names : tuple of str, default=fer_classic.EMOTIONS
+        The name of each label: ``target`` holds ``0 .. len(target_names) - 1``.
+        Other label sets than FER2013's seven emotions (the eight FER+
+        classes, :func:`~fer_classic.datasets.with_ferplus_labels`) name
+        theirs here.
 
     Examples
     --------
@@ -119,7 +118,7 @@ class FER2013:
     ids: np.ndarray = None
     source: str = "csv"
     path: str = None
-    target_names: ClassVar[tuple] = EMOTIONS
+    target_names: tuple = EMOTIONS
     _fingerprint: str = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
@@ -136,17 +135,24 @@ class FER2013:
         n = len(images)
         self.images = np.ascontiguousarray(images)
 
+        self.target_names = tuple(str(t) for t in self.target_names)
+        k = len(self.target_names)
+        if k < 2:
+            raise ValueError(
+                f"target_names must name at least 2 classes; got {self.target_names}.")
+        labels_text = (_LABELS_TEXT if self.target_names == EMOTIONS else
+                       ", ".join(f"{i}={t}" for i, t in enumerate(self.target_names)))
         target = np.asarray(self.target)
         if target.shape != (n,):
             raise ValueError(f"target must have shape ({n},) to match images; got {target.shape}.")
         if not np.issubdtype(target.dtype, np.integer):
             if not np.issubdtype(target.dtype, np.number) or np.any(target != np.round(target)):
                 raise ValueError(
-                    f"target must hold integer labels 0..6; got dtype {target.dtype}."
+                    f"target must hold integer labels 0..{k - 1}; got dtype {target.dtype}."
                 )
-        if n and (target.min() < 0 or target.max() > len(EMOTIONS) - 1):
-            bad = target[(target < 0) | (target > len(EMOTIONS) - 1)][0]
-            raise ValueError(f"target labels must be in 0..6 ({_LABELS_TEXT}); got {bad}.")
+        if n and (target.min() < 0 or target.max() > k - 1):
+            bad = target[(target < 0) | (target > k - 1)][0]
+            raise ValueError(f"target labels must be in 0..{k - 1} ({labels_text}); got {bad}.")
         self.target = target.astype(np.int64)
 
         split = np.asarray(self.split).astype(str)
@@ -207,18 +213,19 @@ class FER2013:
 
         Returns
         -------
-        counts : pandas.DataFrame of shape (7, 3)
-            Rows indexed by emotion name (``EMOTIONS`` order), columns by
+        counts : pandas.DataFrame of shape (n_classes, 3)
+            Rows indexed by class name (``target_names`` order), columns by
             split name (``SPLITS`` order), integer counts.
         """
         import pandas as pd  # imported here: only this method needs it
 
-        table = np.zeros((len(EMOTIONS), len(SPLITS)), dtype=np.int64)
+        k = len(self.target_names)
+        table = np.zeros((k, len(SPLITS)), dtype=np.int64)
         for j, name in enumerate(SPLITS):
-            table[:, j] = np.bincount(self.target[self.split == name], minlength=len(EMOTIONS))
+            table[:, j] = np.bincount(self.target[self.split == name], minlength=k)
         return pd.DataFrame(
             table,
-            index=pd.Index(EMOTIONS, name="emotion"),
+            index=pd.Index(self.target_names, name="emotion"),
             columns=pd.Index(SPLITS, name="split"),
         )
 
@@ -238,6 +245,8 @@ class FER2013:
         if self._fingerprint is None:
             h = hashlib.blake2b(digest_size=20)
             h.update(f"fer2013-content-v1 {self.images.shape}".encode())
+            if self.target_names != EMOTIONS:  # FER2013's own fingerprints stay as they were
+                h.update(("classes " + ",".join(self.target_names)).encode())
             h.update(np.ascontiguousarray(self.images).tobytes())
             h.update(self.target.astype("<i8").tobytes())
             h.update("\n".join(self.split.tolist()).encode())

@@ -6,7 +6,8 @@ columns ``Usage, Image name`` and the vote counts of ``neutral, happiness,
 surprise, sadness, anger, disgust, fear, contempt, unknown, NF`` (NF: not a
 face). :func:`read_ferplus` reads and checks it; :func:`ferplus_majority`
 gives the FER+ reference's hard labels and :func:`ferplus_distribution` the
-vote distribution as soft labels.
+vote distribution as soft labels; :func:`with_ferplus_labels` puts the hard
+labels on faces read from ``fer2013.csv``.
 
 The eight FER+ classes are in FER+'s order (:data:`FERPLUS_CLASSES`), which is
 not FER2013's order of label ids, and include contempt, which FER2013 lacks.
@@ -22,10 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import SPLITS
-from .fer2013 import FER2013FormatError
+from .fer2013 import FER2013, FER2013FormatError
 
 __all__ = ["FERPLUS_CLASSES", "FERPlusVotes", "read_ferplus", "ferplus_majority",
-           "ferplus_distribution"]
+           "ferplus_distribution", "with_ferplus_labels"]
 
 #: The eight FER+ emotions, in the order of their vote columns.
 FERPLUS_CLASSES = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear",
@@ -201,3 +202,74 @@ def ferplus_distribution(votes):
     total = kept.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, kept / total, np.nan)
+
+
+def with_ferplus_labels(data, votes):
+    """The faces of ``data`` with FER+ majority labels instead of FER2013's.
+
+    Faces without a FER+ majority label (no majority, ``unknown`` or not a
+    face) are dropped; the labels index :data:`FERPLUS_CLASSES`, which
+    become the data's ``target_names``.
+
+    Parameters
+    ----------
+    data : FER2013
+        Faces read from ``fer2013.csv`` (``source='csv'``): their ids
+        (``'row N'``) are the rows that ``fer2013new.csv`` follows.
+    votes : FERPlusVotes or str or path-like
+        :func:`read_ferplus`'s result, or the file (or its folder) to read.
+
+    Returns
+    -------
+    data : FER2013
+        With ``source`` ``'csv+ferplus'`` and ``path`` naming both files.
+
+    Raises
+    ------
+    FER2013FormatError
+        If ``data`` does not come from a CSV file (image folders carry no
+        row order), the two files have different numbers of rows, or a row
+        has another split in the two (they are then not the same release).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fer_classic.datasets import FER2013
+    >>> faces = FER2013(np.zeros((3, 48, 48), np.uint8), [0, 3, 6], ["Training"] * 3,
+    ...                 ids=["row 2", "row 3", "row 4"])
+    >>> votes = FERPlusVotes(votes=np.array([[0, 9, 0, 0, 1, 0, 0, 0, 0, 0],   # happiness
+    ...                                      [0, 0, 0, 0, 0, 0, 0, 0, 0, 10],  # not a face
+    ...                                      [8, 0, 0, 0, 0, 0, 0, 2, 0, 0]]), # neutral
+    ...                      split=np.array(["Training"] * 3), image_names=np.array([""] * 3))
+    >>> relabelled = with_ferplus_labels(faces, votes)
+    >>> relabelled.target.tolist(), relabelled.target_names[:2]
+    ([1, 0], ('neutral', 'happiness'))
+    """
+    if not isinstance(votes, FERPlusVotes):
+        votes = read_ferplus(votes)
+    where = votes.path or "the FER+ votes"
+    if data.source != "csv":
+        raise FER2013FormatError(
+            f"FER+ labels join fer2013.csv row by row; these faces come from "
+            f"{data.path or data.source!r} ({data.source}), which has no row order. Pass the "
+            "original fer2013.csv (or icml_face_data.csv) as the data.")
+    if len(data) != len(votes.votes):
+        raise FER2013FormatError(
+            f"{where} has {len(votes.votes):,} rows but {data.path or 'the data'} has "
+            f"{len(data):,} faces: they are not the same release of FER2013.")
+    rows = np.array([int(i.split()[-1]) - 2 if i.startswith("row ") else -1 for i in data.ids])
+    if (rows < 0).any() or (rows >= len(data)).any():
+        raise FER2013FormatError(f"{data.path or 'the data'}: face ids must be 'row N' CSV line "
+                                 f"numbers to join FER+ labels; got {data.ids[0]!r}.")
+    mismatch = np.flatnonzero(votes.split[rows] != data.split)
+    if mismatch.size:
+        i = int(mismatch[0])
+        raise FER2013FormatError(
+            f"{where}, line {rows[i] + 2}, field Usage: {votes.split[rows[i]]!r}, but "
+            f"{data.path or 'the data'} {data.ids[i]} is in {data.split[i]!r}: the two files "
+            "do not follow the same rows.")
+    labels = ferplus_majority(votes.votes)[rows]
+    keep = labels >= 0
+    path = f"{data.path} + {votes.path}" if data.path and votes.path else data.path
+    return FER2013(data.images[keep], labels[keep], data.split[keep], data.ids[keep],
+                   source="csv+ferplus", path=path, target_names=FERPLUS_CLASSES)
