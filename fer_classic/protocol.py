@@ -290,6 +290,24 @@ def _fit_score(classifier, params, F_train, y_train, F_public, y_public, F_publi
     return est, float(accuracy_score(y_public, pred_public)), fit_time, pred_public
 
 
+def _blas_policy(n_jobs, n_candidates):
+    """BLAS on one thread while candidates are fitted side by side in threads.
+
+    The process has one BLAS thread count, and OpenBLAS ignores a change
+    asked from another thread once the main thread has set it (seen with
+    OpenBLAS 0.3.31): an estimator's own ``threadpool_limits`` inside a
+    worker thread may do nothing, and its BLAS would run on as many threads
+    as the main thread last set. So the limit is set here, in the calling
+    thread, for the whole parallel section; candidates fitted one at a time
+    run in this thread, where their own limits work.
+    """
+    from joblib import effective_n_jobs
+    from threadpoolctl import threadpool_limits
+
+    parallel = n_candidates > 1 and effective_n_jobs(n_jobs) > 1
+    return threadpool_limits(limits=1 if parallel else None, user_api="blas")
+
+
 def run_protocol(
     pipeline,
     param_grid,
@@ -412,17 +430,18 @@ def run_protocol(
         )
         # on a Dask backend, ship the features to the workers once, not per task
         shared = [F_train, y_train, F_public, y_public, F_public_m]
-        with scatter_arrays(*(a for a in shared if a is not None)):
+        with scatter_arrays(*(a for a in shared if a is not None)), \
+                _blas_policy(n_jobs, len(members)):
             outs = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)
-        for (params, _), (est, acc, fit_time, pred_public) in zip(
-            members, progress(outs, total=len(members), desc=name, disable=not verbose)
-        ):
-            search.append({"params": params, "public_accuracy": acc, "fit_time": fit_time})
-            if best is None or acc > best["acc"]:
-                best = {"acc": acc, "params": params, "est": est, "fit_time": fit_time,
-                        "features": fitted, "feat_time": feat_time,
-                        "pred_public": pred_public, "F_private": F_private,
-                        "F_private_m": F_private_m}
+            for (params, _), (est, acc, fit_time, pred_public) in zip(
+                members, progress(outs, total=len(members), desc=name, disable=not verbose)
+            ):
+                search.append({"params": params, "public_accuracy": acc, "fit_time": fit_time})
+                if best is None or acc > best["acc"]:
+                    best = {"acc": acc, "params": params, "est": est, "fit_time": fit_time,
+                            "features": fitted, "feat_time": feat_time,
+                            "pred_public": pred_public, "F_private": F_private,
+                            "F_private_m": F_private_m}
     search_time = time.perf_counter() - t_search
 
     est = best["est"]
