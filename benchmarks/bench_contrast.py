@@ -105,13 +105,14 @@ def table(rows, y):
 def record(args, rows, y, wall):
     """The Markdown record of the pipelines measured so far."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    done = list(dict.fromkeys(name for name, _, _ in rows))
+    done = [f"{name}{' (equalised)' if eq else ''}" for name, eq, _ in rows]
     lines = [
         "# Contrast robustness: PrivateTest accuracy % under changed pixels",
         "",
         f"- command: `python benchmarks/bench_contrast.py --data {args.data} --pipelines "
         f"{' '.join(args.pipelines)}" + (f" --out {args.out}`" if args.out else "`"),
-        f"- finished: {', '.join(done)} of {len(args.pipelines)}; wall time {wall:.0f} s, "
+        f"- finished: {', '.join(done)} ({len(done)} of {2 * len(args.pipelines)} fits); "
+        f"wall time {wall:.0f} s, "
         f"peak memory {peak:.0f} MB; machine: {machine_description()}",
         f"- {len(y):,} PrivateTest faces; each pipeline fitted once by the protocol (grid on "
         "PublicTest), as registered and with per-face histogram equalisation first, then "
@@ -146,11 +147,11 @@ def main(argv=None):
             predictions = measure(name, splits, equalize=equalize, data_key=data_key,
                                   cache=cache, n_jobs=args.n_jobs, seed=args.seed)
             rows.append((name, equalize, predictions))
-        # written after every pipeline: a long run leaves what it finished
-        text = record(args, rows, splits["PrivateTest"][1], time.perf_counter() - t0)
-        if args.out:
-            with atomic_write(args.out) as f:
-                f.write(text)
+            # written after every fit: a long run leaves what it finished
+            text = record(args, rows, splits["PrivateTest"][1], time.perf_counter() - t0)
+            if args.out:
+                with atomic_write(args.out) as f:
+                    f.write(text)
     print(text)
     return 0
 

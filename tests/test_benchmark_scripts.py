@@ -4,6 +4,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fer_classic.datasets import make_synthetic_faces
@@ -132,3 +133,28 @@ def test_bench_clustered_writes_a_row_per_setting(small_fisher_svm, tmp_path, mo
     assert sum(r.startswith("| **") for r in rows) == 2  # a best row per number of clusters
     assert "Command: `python benchmarks/bench_clustered.py --data unused --clusters 2 3" in text
     sys.modules.pop("bench_clustered", None)
+
+
+def test_bench_contrast_changes_are_increasing_maps_and_tabulate(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import argparse
+
+    import bench_contrast
+
+    from fer_classic import SPLITS
+
+    levels = np.arange(256, dtype=np.uint8)[None, :, None]
+    for name, change in bench_contrast.CHANGES.items():
+        out = change(levels)
+        assert out.dtype == np.uint8 and out.shape == levels.shape, name
+        assert (np.diff(out.ravel().astype(int)) >= 0).all(), name  # never reorders levels
+    data = make_synthetic_faces(n_per_class=6, random_state=0)
+    splits = {s: data.get_split(s) for s in SPLITS}
+    rows = [("hog-linearsvm", eq, bench_contrast.measure(
+        "hog-linearsvm", splits, equalize=eq, data_key=None, cache=None, n_jobs=1, seed=0))
+        for eq in (False, True)]
+    args = argparse.Namespace(data="d", pipelines=["hog-linearsvm"], out=None)
+    text = bench_contrast.record(args, rows, splits["PrivateTest"][1], 1.0)
+    body = [line for line in text.splitlines() if line.startswith("| `hog-linearsvm`")]
+    assert len(body) == 2 and "histogram equalisation" in body[1]
+    assert "(2 of 2 fits)" in text
