@@ -136,6 +136,9 @@ def main(argv=None):
     path = None if args.synthetic else (args.data or os.environ.get("FER2013_PATH"))
     if args.ferplus and not path:
         parser.error("--ferplus needs real faces: pass --data fer2013.csv")
+    if args.ferplus and args.save_models:
+        # saved models name FER2013's seven emotions; FER+ has eight classes
+        parser.error("--save-models does not yet save models of FER+ labels; drop one of them")
     try:
         if path:
             data = load_fer2013(path, verbose=not args.quiet)

@@ -177,3 +177,6 @@ def test_the_bench_scores_ferplus_labels(csv_release, tmp_path, monkeypatch, cap
     with pytest.raises(SystemExit) as stop:
         main(["--synthetic", "--ferplus", str(labels), "--out", str(tmp_path / "o2")])
     assert stop.value.code == 2 and "--ferplus needs real faces" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:  # a saved model would name FER2013's classes
+        main(["--data", str(csv_path), "--ferplus", str(labels), "--save-models", str(tmp_path)])
+    assert stop.value.code == 2 and "--save-models" in capsys.readouterr().err
