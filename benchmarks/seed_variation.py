@@ -41,9 +41,8 @@ def _load(folder):
     return seeds.pop(), records, machines[0].split(";")[0] if machines else "not recorded"
 
 
-def variation_table(folders):
-    """Markdown lines: one row per pipeline present in every folder."""
-    runs = [_load(f) for f in folders]
+def variation_table(folders, runs):
+    """Markdown lines: one row per pipeline present in every folder (``runs``: their ``_load``)."""
     if len({seed for seed, _, _ in runs}) != len(runs):
         sys.exit("error: two folders hold the same seed")
     names = [n for n in runs[0][1] if all(n in r for _, r, _ in runs)]
@@ -68,9 +67,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     if len(args.folders) < 2:
         p.error("give at least two run folders")
-    sources, table = variation_table(args.folders)
-    first = _load(args.folders[0])[1]
-    name, rec = next(iter(first.items()))
+    runs = [_load(f) for f in args.folders]
+    sources, table = variation_table(args.folders, runs)
+    name, rec = next(iter(runs[0][1].items()))
     n = int(np.sum(rec["private"]["confusion"]))
     acc = rec["private"]["accuracy"]
     se = 100 * np.sqrt(acc * (1 - acc) / n)

@@ -78,12 +78,13 @@ def results_frame(records, *, classes=EMOTIONS):
     rows = []
     for r in records:
         pub = PUBLISHED.get(r.get("published") or "")
+        low, high = _bounds(r["private"])
         row = {
             "pipeline": r["name"],
             "private_accuracy": r["private"]["accuracy"],
             "public_accuracy": r["public"]["accuracy"],
-            "private_ci_low": _bounds(r["private"])[0],
-            "private_ci_high": _bounds(r["private"])[1],
+            "private_ci_low": low,
+            "private_ci_high": high,
             "private_macro_f1": r["private"]["macro_f1"],
         }
         for label, rec in zip(classes, r["private"]["per_class_recall"]):
@@ -398,9 +399,8 @@ def accuracy_figure(records, *, title="PrivateTest accuracy", published=True):
     accs = np.array([100 * r["private"]["accuracy"] for r in records])
     errs = np.zeros((2, len(records)))
     for i, r in enumerate(records):
-        confusion = np.asarray(r["private"].get("confusion") or [])
-        if confusion.ndim == 2 and confusion.sum():
-            lo, hi = accuracy_interval(int(np.trace(confusion)), int(confusion.sum()))
+        lo, hi = _bounds(r["private"])
+        if lo is not None:
             errs[:, i] = np.maximum([accs[i] - 100 * lo, 100 * hi - accs[i]], 0)
     refs = sorted(PUBLISHED.values(), key=lambda p: -p.accuracy) if published else []
     fig, ax = plt.subplots(figsize=(8, 0.42 * len(names) + 2.4), dpi=130)
