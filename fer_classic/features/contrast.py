@@ -11,10 +11,11 @@ compressed range, or an offset that clips at 0 or 255).
 
 import cv2
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils.validation import check_faces, intensities_255
+from ..utils.validation import intensities_255
+from ._face import FaceTransformer
 
 __all__ = ["equalize_faces", "HistogramEqualization"]
 
@@ -54,7 +55,7 @@ def equalize_faces(faces):
     return out
 
 
-class HistogramEqualization(TransformerMixin, BaseEstimator):
+class HistogramEqualization(FaceTransformer):
     """Histogram-equalise each face: the first step of every registry pipeline.
 
     Stateless: ``fit`` only checks the input. The output is the equalised
@@ -64,12 +65,13 @@ class HistogramEqualization(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     image_shape : tuple of (int, int), default=(48, 48)
-        Face size: flattened input rows are read as images of this shape.
+        Face size ``(h, w)``: rows of ``h * w`` values are read as faces of
+        this shape, and a 3-D stack must have it.
 
     Attributes
     ----------
     n_features_in_ : int
-        Pixels per face.
+        ``h * w``, the number of pixels of a face (2304 by default).
 
     Notes
     -----
@@ -95,28 +97,22 @@ class HistogramEqualization(TransformerMixin, BaseEstimator):
     def __init__(self, *, image_shape=(48, 48)):
         self.image_shape = image_shape
 
-    def _check(self, X):
-        self._validate_params()
-        shape = self.image_shape
-        if (not isinstance(shape, tuple) or len(shape) != 2
-                or not all(isinstance(s, (int, np.integer)) and s > 0 for s in shape)):
-            raise ValueError(f"image_shape must be a tuple of two positive ints; got {shape!r}.")
-        return intensities_255(check_faces(X, image_shape=shape, dtype=None))
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Check the faces; nothing is learnt.
+        """Check the parameters and the faces; nothing is learnt.
 
         Parameters
         ----------
         X : array-like of shape (n, h, w) or (n, h * w)
+            Faces of shape ``image_shape``: uint8 in 0..255, or floats in
+            [0, 1].
         y : ignored
 
         Returns
         -------
         self : HistogramEqualization
         """
-        self._check(X)
-        self.n_features_in_ = int(np.prod(self.image_shape))
+        self._check_faces(X, reset=True)
         return self
 
     def transform(self, X):
@@ -125,17 +121,19 @@ class HistogramEqualization(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, h, w) or (n, h * w)
+            Faces of shape ``image_shape``: uint8 in 0..255, or floats in
+            [0, 1].
 
         Returns
         -------
         faces : ndarray of shape (n, h * w), uint8
         """
         check_is_fitted(self, "n_features_in_")
-        faces = equalize_faces(self._check(X))
+        faces = equalize_faces(intensities_255(self._check_faces(X, reset=False)))
         return faces.reshape(len(faces), -1)
 
     def get_feature_names_out(self, input_features=None):
         """Names ``pixel_{row}_{col}`` of the output pixels."""
         check_is_fitted(self, "n_features_in_")
-        h, w = self.image_shape
+        h, w = self._image_shape()
         return np.asarray([f"pixel_{r}_{c}" for r in range(h) for c in range(w)], dtype=object)

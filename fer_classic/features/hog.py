@@ -29,17 +29,20 @@ sums and norms: the tests require a maximum absolute difference below 1e-5
 
 import functools
 import numbers
+from numbers import Integral
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .. import FACE_SIZE
 from ..utils import jit
 from ..utils.jit import have_numba
-from ..utils.parallel import check_n_jobs, map_chunks
+from ..utils.parallel import map_chunks
 from ..utils.validation import check_faces, intensities_255, check_positive_int
+from ._face import N_JOBS_CONSTRAINT, PAIR_CONSTRAINT, FaceTransformer, check_pair
 
 __all__ = ["hog_features", "hog_output_shape", "HOG"]
 
@@ -411,8 +414,8 @@ def hog_features(
     return out
 
 
-class HOG(TransformerMixin, BaseEstimator):
-    """Histogram-of-oriented-gradients features of 48x48 faces.
+class HOG(FaceTransformer):
+    """Histogram-of-oriented-gradients features of faces (48x48 by default).
 
     A stateless transformer over :func:`hog_features`; ``transform`` splits the
     stack into chunks run in ``n_jobs`` threads.
@@ -421,9 +424,9 @@ class HOG(TransformerMixin, BaseEstimator):
     ----------
     orientations : int, default=9
         Number of orientation bins over [0, 180) degrees.
-    pixels_per_cell : (int, int), default=(8, 8)
+    pixels_per_cell : int or (int, int), default=(8, 8)
         Cell size in pixels.
-    cells_per_block : (int, int), default=(2, 2)
+    cells_per_block : int or (int, int), default=(2, 2)
         Block size in cells.
     block_norm : {'L1', 'L1-sqrt', 'L2', 'L2-Hys'}, default='L2-Hys'
         Block normalisation.
@@ -431,11 +434,14 @@ class HOG(TransformerMixin, BaseEstimator):
         Square-root (gamma) compression of the pixels first.
     n_jobs : int or None, default=None
         Threads for ``transform`` (``None``: 1, ``-1``: all cores).
+    image_shape : tuple of (int, int), default=(48, 48)
+        Face size ``(h, w)``: rows of ``h * w`` values are read as faces of
+        this shape, and a 3-D stack must have it.
 
     Attributes
     ----------
     n_features_in_ : int
-        2304, the number of pixels of a face.
+        ``h * w``, the number of pixels of a face (2304 by default).
     n_features_out_ : int
         Number of HOG features per face (900 with the defaults).
     output_shape_ : tuple of int
@@ -455,6 +461,16 @@ class HOG(TransformerMixin, BaseEstimator):
     (4, 900)
     """
 
+    _parameter_constraints = {
+        "orientations": [Interval(Integral, 1, None, closed="left")],
+        "pixels_per_cell": PAIR_CONSTRAINT,
+        "cells_per_block": PAIR_CONSTRAINT,
+        "block_norm": [StrOptions(set(BLOCK_NORMS))],
+        "transform_sqrt": ["boolean"],
+        "n_jobs": N_JOBS_CONSTRAINT,
+        "image_shape": [tuple],
+    }
+
     def __init__(
         self,
         orientations=9,
@@ -463,6 +479,8 @@ class HOG(TransformerMixin, BaseEstimator):
         block_norm="L2-Hys",
         transform_sqrt=False,
         n_jobs=None,
+        *,
+        image_shape=(48, 48),
     ):
         self.orientations = orientations
         self.pixels_per_cell = pixels_per_cell
@@ -470,33 +488,41 @@ class HOG(TransformerMixin, BaseEstimator):
         self.block_norm = block_norm
         self.transform_sqrt = transform_sqrt
         self.n_jobs = n_jobs
+        self.image_shape = image_shape
 
+    def _hog_params(self):
+        name = type(self).__name__
+        return dict(
+            orientations=self.orientations,
+            pixels_per_cell=check_pair(self.pixels_per_cell, "pixels_per_cell", name),
+            cells_per_block=check_pair(self.cells_per_block, "cells_per_block", name),
+            block_norm=self.block_norm,
+            transform_sqrt=self.transform_sqrt,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate the parameters and ``X``; nothing is learnt.
 
         Parameters
         ----------
-        X : array-like of shape (n, 48, 48) or (n, 2304)
-            Faces.
+        X : array-like of shape (n, h, w) or (n, h * w)
+            Faces of shape ``image_shape``.
         y : ignored
 
         Returns
         -------
         self : HOG
         """
-        _check_hog_params(
-            self.orientations, self.pixels_per_cell, self.cells_per_block, self.block_norm
-        )
-        if not isinstance(self.transform_sqrt, (bool, np.bool_)):
-            raise ValueError(f"transform_sqrt must be True or False; got {self.transform_sqrt!r}.")
-        check_n_jobs(self.n_jobs)
-        check_faces(X, dtype=None)
+        params = self._hog_params()
+        image_shape = self._image_shape()
         self.output_shape_ = hog_output_shape(
-            orientations=self.orientations,
-            pixels_per_cell=self.pixels_per_cell,
-            cells_per_block=self.cells_per_block,
+            image_shape,
+            orientations=params["orientations"],
+            pixels_per_cell=params["pixels_per_cell"],
+            cells_per_block=params["cells_per_block"],
         )
-        self.n_features_in_ = FACE_SIZE * FACE_SIZE
+        self._check_faces(X, reset=True)
         self.n_features_out_ = int(np.prod(self.output_shape_))
         return self
 
@@ -505,22 +531,16 @@ class HOG(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n, 48, 48) or (n, 2304)
-            Faces.
+        X : array-like of shape (n, h, w) or (n, h * w)
+            Faces of shape ``image_shape``.
 
         Returns
         -------
         features : ndarray of shape (n, n_features_out_), float32
         """
         check_is_fitted(self, "n_features_out_")
-        faces = check_faces(X, dtype=None)
-        params = dict(
-            orientations=self.orientations,
-            pixels_per_cell=self.pixels_per_cell,
-            cells_per_block=self.cells_per_block,
-            block_norm=self.block_norm,
-            transform_sqrt=self.transform_sqrt,
-        )
+        faces = self._check_faces(X, reset=False)
+        params = self._hog_params()
         return map_chunks(
             lambda chunk: hog_features(chunk, **params), faces, n_jobs=self.n_jobs
         )

@@ -28,14 +28,17 @@ the transformer that does both without materialising the code images.
 import functools
 import math
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .. import FACE_SIZE
-from ..utils.parallel import check_n_jobs, map_chunks
+from ..utils.parallel import map_chunks
 from ..utils.validation import check_faces, intensities_255, check_positive_int
+from ._face import N_JOBS_CONSTRAINT, PAIR_CONSTRAINT, FaceTransformer, check_pair
 
 __all__ = ["lbp_codes", "lbp_histograms", "lbp_n_bins", "LBP"]
 
@@ -561,8 +564,8 @@ def lbp_histograms(codes, *, n_bins, grid_shape=(6, 6), normalize=False):
     return _histograms(codes.reshape(len(codes), -1), key, gh * gw, n_bins, normalize)
 
 
-class LBP(TransformerMixin, BaseEstimator):
-    """Grid of local-binary-pattern histograms of 48x48 faces.
+class LBP(FaceTransformer):
+    """Grid of local-binary-pattern histograms of faces (48x48 by default).
 
     Computes :func:`lbp_codes` and, per cell of a ``grid_shape`` grid, the
     histogram of the codes, concatenated cell by cell (row-major).
@@ -576,17 +579,20 @@ class LBP(TransformerMixin, BaseEstimator):
     method : {'default', 'ror', 'uniform', 'nri_uniform'}, default='uniform'
         Code type (see :func:`lbp_codes`; ``'var'`` gives real values and
         is not supported here).
-    grid_shape : (int, int), default=(6, 6)
-        Cells per column and per row.
+    grid_shape : int or (int, int), default=(6, 6)
+        Cells per column and per row (at most the pixels on that side).
     normalize : bool, default=True
         Make each cell's histogram sum to 1.
     n_jobs : int or None, default=None
         Threads for ``transform`` (``None``: 1, ``-1``: all cores).
+    image_shape : tuple of (int, int), default=(48, 48)
+        Face size ``(h, w)``: rows of ``h * w`` values are read as faces of
+        this shape, and a 3-D stack must have it.
 
     Attributes
     ----------
     n_features_in_ : int
-        2304, the number of pixels of a face.
+        ``h * w``, the number of pixels of a face (2304 by default).
     n_bins_ : int
         Histogram bins per cell, ``lbp_n_bins(P, method)``.
     n_features_out_ : int
@@ -608,8 +614,30 @@ class LBP(TransformerMixin, BaseEstimator):
 
     _max_features = 2**20
 
+    _parameter_constraints = {
+        "P": [Interval(Integral, 1, MAX_P, closed="both")],
+        "R": [Interval(Real, 0, None, closed="neither")],
+        # 'var' is refused in fit with a pointer to lbp_codes
+        "method": [
+            StrOptions({m for m in METHODS if m != "var"}),
+            Hidden(StrOptions({"var"})),
+        ],
+        "grid_shape": PAIR_CONSTRAINT,
+        "normalize": ["boolean"],
+        "n_jobs": N_JOBS_CONSTRAINT,
+        "image_shape": [tuple],
+    }
+
     def __init__(
-        self, P=8, R=1.0, method="uniform", grid_shape=(6, 6), normalize=True, n_jobs=None
+        self,
+        P=8,
+        R=1.0,
+        method="uniform",
+        grid_shape=(6, 6),
+        normalize=True,
+        n_jobs=None,
+        *,
+        image_shape=(48, 48),
     ):
         self.P = P
         self.R = R
@@ -617,27 +645,27 @@ class LBP(TransformerMixin, BaseEstimator):
         self.grid_shape = grid_shape
         self.normalize = normalize
         self.n_jobs = n_jobs
+        self.image_shape = image_shape
 
     def _validate(self):
-        P, R, method = _check_lbp_params(self.P, self.R, self.method)
-        if method == "var":
+        if self.method == "var":
             raise ValueError(
                 "method='var' gives real-valued variances, not codes to histogram; "
                 "use lbp_codes(..., method='var') directly."
             )
-        grid = _check_grid(self.grid_shape, (FACE_SIZE, FACE_SIZE))
-        if not isinstance(self.normalize, (bool, np.bool_)):
-            raise ValueError(f"normalize must be True or False; got {self.normalize!r}.")
-        check_n_jobs(self.n_jobs)
+        P, R, method = _check_lbp_params(self.P, self.R, self.method)
+        gh, gw = check_pair(self.grid_shape, "grid_shape", type(self).__name__)
+        grid = _check_grid((gh, gw), self._image_shape())
         return P, R, method, grid
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate the parameters and ``X``; nothing is learnt.
 
         Parameters
         ----------
-        X : array-like of shape (n, 48, 48) or (n, 2304)
-            Faces.
+        X : array-like of shape (n, h, w) or (n, h * w)
+            Faces of shape ``image_shape``.
         y : ignored
 
         Returns
@@ -645,14 +673,13 @@ class LBP(TransformerMixin, BaseEstimator):
         self : LBP
         """
         P, _, method, (gh, gw) = self._validate()
-        check_faces(X, dtype=None)
+        self._check_faces(X, reset=True)
         n_bins = lbp_n_bins(P, method)
         if gh * gw * n_bins > self._max_features:
             raise ValueError(
                 f"LBP(P={P}, method={method!r}) would give {gh * gw * n_bins} features per "
                 f"face ({n_bins} codes per cell); use method='uniform' or a smaller P."
             )
-        self.n_features_in_ = FACE_SIZE * FACE_SIZE
         self.n_bins_ = n_bins
         self.n_features_out_ = gh * gw * n_bins
         return self
@@ -662,8 +689,8 @@ class LBP(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n, 48, 48) or (n, 2304)
-            Faces.
+        X : array-like of shape (n, h, w) or (n, h * w)
+            Faces of shape ``image_shape``.
 
         Returns
         -------
@@ -671,7 +698,7 @@ class LBP(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "n_features_out_")
         P, R, method, grid = self._validate()
-        faces = check_faces(X, dtype=None)
+        faces = self._check_faces(X, reset=False)
         return map_chunks(
             lambda chunk: _lbp_features(chunk, P, R, method, grid, bool(self.normalize)),
             faces,
@@ -681,7 +708,7 @@ class LBP(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None):
         """Names ``lbp_c{row}_{col}_b{bin}`` of the output features."""
         check_is_fitted(self, "n_features_out_")
-        gh, gw = _check_grid(self.grid_shape, (FACE_SIZE, FACE_SIZE))
+        gh, gw = self._validate()[3]
         return np.asarray(
             [
                 f"lbp_c{i}_{j}_b{b}"

@@ -1,24 +1,18 @@
 """Raw pixel intensities as features."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from .. import FACE_SIZE
-from ..utils.validation import check_faces, intensities_255
+from ..utils.validation import intensities_255
+from ._face import FaceTransformer
 from .contrast import equalize_faces
 
 __all__ = ["Pixels"]
 
 
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False; got {value!r}.")
-    return bool(value)
-
-
-class Pixels(TransformerMixin, BaseEstimator):
-    """Flattened pixel intensities of 48x48 faces, scaled to [0, 1].
+class Pixels(FaceTransformer):
+    """Flattened pixel intensities of faces (48x48 by default), scaled to [0, 1].
 
     Parameters
     ----------
@@ -29,13 +23,16 @@ class Pixels(TransformerMixin, BaseEstimator):
     standardize : bool, default=False
         Then give each face zero mean and unit variance (faces of constant
         intensity become all zeros instead of dividing by zero).
+    image_shape : tuple of (int, int), default=(48, 48)
+        Face size ``(h, w)``: rows of ``h * w`` values are read as faces of
+        this shape, and a 3-D stack must have it.
 
     Attributes
     ----------
     n_features_in_ : int
-        2304, the number of pixels of a face.
+        ``h * w``, the number of pixels of a face (2304 by default).
     n_features_out_ : int
-        2304.
+        ``h * w``.
 
     Notes
     -----
@@ -54,31 +51,34 @@ class Pixels(TransformerMixin, BaseEstimator):
            [1., 1., 1.]], dtype=float32)
     """
 
-    def __init__(self, equalize=False, standardize=False):
+    _parameter_constraints = {
+        "equalize": ["boolean"],
+        "standardize": ["boolean"],
+        "image_shape": [tuple],
+    }
+
+    def __init__(self, equalize=False, standardize=False, *, image_shape=(48, 48)):
         self.equalize = equalize
         self.standardize = standardize
+        self.image_shape = image_shape
 
-    def _check_input(self, X):
-        return intensities_255(check_faces(X, dtype=None))
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate the parameters and ``X``; nothing is learnt.
 
         Parameters
         ----------
-        X : array-like of shape (n, 48, 48) or (n, 2304)
-            Faces: uint8 in 0..255, or floats in [0, 1].
+        X : array-like of shape (n, h, w) or (n, h * w)
+            Faces of shape ``image_shape``: uint8 in 0..255, or floats in
+            [0, 1].
         y : ignored
 
         Returns
         -------
         self : Pixels
         """
-        _check_bool(self.equalize, "equalize")
-        _check_bool(self.standardize, "standardize")
-        self._check_input(X)
-        self.n_features_in_ = FACE_SIZE * FACE_SIZE
-        self.n_features_out_ = FACE_SIZE * FACE_SIZE
+        self._check_faces(X, reset=True)
+        self.n_features_out_ = self.n_features_in_
         return self
 
     def transform(self, X):
@@ -86,15 +86,16 @@ class Pixels(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n, 48, 48) or (n, 2304)
-            Faces: uint8 in 0..255, or floats in [0, 1].
+        X : array-like of shape (n, h, w) or (n, h * w)
+            Faces of shape ``image_shape``: uint8 in 0..255, or floats in
+            [0, 1].
 
         Returns
         -------
-        features : ndarray of shape (n, 2304), float32
+        features : ndarray of shape (n, h * w), float32
         """
         check_is_fitted(self, "n_features_out_")
-        faces = self._check_input(X)
+        faces = intensities_255(self._check_faces(X, reset=False))
         n = len(faces)
         if self.equalize:
             faces = equalize_faces(faces)
@@ -110,6 +111,5 @@ class Pixels(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None):
         """Names ``pixel_{row}_{col}`` of the output features."""
         check_is_fitted(self, "n_features_out_")
-        return np.asarray(
-            [f"pixel_{r}_{c}" for r in range(FACE_SIZE) for c in range(FACE_SIZE)], dtype=object
-        )
+        h, w = self._image_shape()
+        return np.asarray([f"pixel_{r}_{c}" for r in range(h) for c in range(w)], dtype=object)

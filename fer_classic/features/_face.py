@@ -1,0 +1,129 @@
+"""The base of the transformers over stacks of faces of one size.
+
+:class:`FaceTransformer` holds what :class:`~fer_classic.features.Pixels`,
+:class:`~fer_classic.features.HOG`, :class:`~fer_classic.features.LBP` and
+:class:`~fer_classic.features.HistogramEqualization` share: the face size
+``image_shape``, the reading of ``(n, h, w)`` stacks and ``(n, h * w)`` rows
+(:func:`~fer_classic.utils.validation.check_faces`), ``n_features_in_`` and
+the parameter constraints common to them, checked by scikit-learn's
+parameter validation.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, InvalidParameterError
+
+from .. import FACE_SIZE
+from ..utils.validation import check_faces
+
+__all__ = ["FaceTransformer", "N_JOBS_CONSTRAINT", "PAIR_CONSTRAINT", "check_pair"]
+
+#: ``n_jobs``: None or a non-zero integer (joblib's meaning, ``-1`` for all cores).
+N_JOBS_CONSTRAINT = [
+    Interval(Integral, None, -1, closed="right"),
+    Interval(Integral, 1, None, closed="left"),
+    None,
+]
+
+#: A positive int ``k`` (meaning ``(k, k)``) or a pair; :func:`check_pair` checks the pair.
+PAIR_CONSTRAINT = [Interval(Integral, 1, None, closed="left"), "array-like"]
+
+
+def _is_positive_int(value):
+    return (
+        isinstance(value, Integral)
+        and not isinstance(value, (bool, np.bool_))
+        and value >= 1
+    )
+
+
+def check_pair(value, name, owner, *, allow_int=True):
+    """``value`` as a pair ``(rows, cols)`` of positive ints.
+
+    Parameters
+    ----------
+    value : int or pair of int
+        The parameter value; an int ``k`` means ``(k, k)`` when ``allow_int``.
+    name : str
+        Parameter name, for the error message.
+    owner : str
+        Name of the estimator, for the error message.
+    allow_int : bool, default=True
+        Whether a single int stands for a square pair.
+
+    Returns
+    -------
+    pair : tuple of (int, int)
+
+    Raises
+    ------
+    InvalidParameterError
+        A ``ValueError`` naming the parameter, when ``value`` is not such a
+        pair.
+
+    Examples
+    --------
+    >>> check_pair(8, "pixels_per_cell", "HOG")
+    (8, 8)
+    >>> check_pair([4, 6], "pixels_per_cell", "HOG")
+    (4, 6)
+    """
+    if allow_int and _is_positive_int(value):
+        return int(value), int(value)
+    try:
+        pair = tuple(value)
+    except TypeError:
+        pair = ()
+    if len(pair) == 2 and all(_is_positive_int(v) for v in pair):
+        return int(pair[0]), int(pair[1])
+    allowed = "a positive int or a pair" if allow_int else "a pair"
+    raise InvalidParameterError(
+        f"The {name!r} parameter of {owner} must be {allowed} (rows, cols) of positive "
+        f"ints. Got {value!r} instead."
+    )
+
+
+class FaceTransformer(TransformerMixin, BaseEstimator):
+    """Base of the stateless transformers over grayscale faces of size ``image_shape``.
+
+    Subclasses have an ``image_shape`` parameter and declare
+    ``_parameter_constraints``, which ``fit`` checks through scikit-learn's
+    parameter validation. They read their input with :meth:`_check_faces`:
+    rows of ``h * w`` values are faces of shape ``image_shape = (h, w)``, and
+    a 3-D stack must be ``(n, h, w)``.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = []  # the output dtype is fixed
+        return tags
+
+    def __setstate__(self, state):
+        # transformers pickled before they had image_shape read 48x48 faces
+        state.setdefault("image_shape", (FACE_SIZE, FACE_SIZE))
+        super().__setstate__(state)
+
+    def _image_shape(self):
+        return check_pair(self.image_shape, "image_shape", type(self).__name__, allow_int=False)
+
+    def _check_faces(self, X, *, reset):
+        """Validated ``(n, h, w)`` stack of faces, as given (see ``check_faces(dtype=None)``).
+
+        ``reset=True`` (in ``fit``) sets ``n_features_in_``; otherwise the
+        number of columns of flat input must match it.
+        """
+        h, w = self._image_shape()
+        if not reset:
+            shape = getattr(X, "shape", None)
+            if shape is not None and len(shape) == 2 and shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input: faces of shape (n, {h}, {w}) "
+                    f"or rows of {h * w} pixels (image_shape={(h, w)})."
+                )
+        faces = check_faces(X, image_shape=(h, w), dtype=None)
+        if reset:
+            self.n_features_in_ = h * w
+        return faces
