@@ -12,6 +12,7 @@ parameter validation.
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 
@@ -111,19 +112,36 @@ class FaceTransformer(TransformerMixin, BaseEstimator):
     def _check_faces(self, X, *, reset):
         """Validated ``(n, h, w)`` stack of faces, as given (see ``check_faces(dtype=None)``).
 
-        ``reset=True`` (in ``fit``) sets ``n_features_in_``; otherwise the
-        number of columns of flat input must match it.
+        ``reset=True`` (in ``fit``) sets ``n_features_in_``. Sparse and
+        complex input, and rows of the wrong length, are refused here with
+        scikit-learn's wording; the rest is
+        :func:`~fer_classic.utils.validation.check_faces`'s.
         """
+        name = type(self).__name__
         h, w = self._image_shape()
-        if not reset:
-            shape = getattr(X, "shape", None)
-            if shape is not None and len(shape) == 2 and shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {shape[1]} features, but {type(self).__name__} is expecting "
-                    f"{self.n_features_in_} features as input: faces of shape (n, {h}, {w}) "
-                    f"or rows of {h * w} pixels (image_shape={(h, w)})."
-                )
-        faces = check_faces(X, image_shape=(h, w), dtype=None)
+        if sp.issparse(X):
+            raise TypeError(
+                f"Sparse input is not supported: {name} takes dense faces (n, {h}, {w}) "
+                f"or (n, {h * w}); convert with X.toarray()."
+            )
+        try:
+            arr = np.asarray(X)
+        except Exception:  # ragged input: let check_faces word the error
+            arr = X
+        if np.issubdtype(getattr(arr, "dtype", np.dtype(object)), np.complexfloating):
+            raise ValueError(f"Complex data not supported: {name} takes real intensities.")
+        expected = h * w if reset else self.n_features_in_
+        shape = getattr(arr, "shape", ())
+        if len(shape) == 2 and shape[1] != expected:
+            if shape[1] == 0:
+                problem = f"while a minimum of {expected} is required"
+            else:
+                problem = f"but {name} is expecting {expected} features as input"
+            raise ValueError(
+                f"X has {shape[1]} feature(s) (shape={tuple(shape)}) {problem}: rows of "
+                f"{h * w} pixels or faces of shape (n, {h}, {w}) (image_shape={(h, w)})."
+            )
+        faces = check_faces(arr, image_shape=(h, w), dtype=None)
         if reset:
             self.n_features_in_ = h * w
         return faces
