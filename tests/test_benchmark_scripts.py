@@ -158,3 +158,25 @@ def test_bench_contrast_changes_are_increasing_maps_and_tabulate(monkeypatch):
     body = [line for line in text.splitlines() if line.startswith("| `hog-linearsvm`")]
     assert len(body) == 2 and "histogram equalisation" in body[1]
     assert "(2 of 2 fits)" in text
+
+
+def test_bench_compact_local_writes_a_row_per_code_and_weight(small_fisher_pipeline, tmp_path,
+                                                               monkeypatch):
+    import bench_compact_local
+
+    monkeypatch.setattr(bench_compact_local, "load_fer2013",
+                        lambda path: make_synthetic_faces(n_per_class=12, random_state=0))
+    out = tmp_path / "compact_local.md"
+    bench_compact_local.main(["--data", "unused", "--dims", "4", "8", "full", "--weights", "1",
+                              "--pca-samples", "100", "--out", str(out)])
+    text = out.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| code")
+    assert [r.split(" | ")[0].strip("|* ") for r in rows[1:-1]] == \
+        ["PCA 4", "PCA 4", "PCA 8", "PCA 8", "full", "full"]  # weights 0 and 1 each
+    assert sum("**" in r for r in rows) == 3  # the best weight of each code
+    assert rows[-1].startswith("| global SVM alone")
+    accs = [float(r.split(" | ")[-1].strip("* |")) for r in rows[1:]]
+    assert all(0.0 <= a <= 100.0 for a in accs)
+    assert "Command: `python benchmarks/bench_compact_local.py --data unused --dims 4 8" in text
+    sys.modules.pop("bench_compact_local", None)
