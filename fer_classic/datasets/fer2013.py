@@ -567,23 +567,30 @@ def _csv_records(text):
     return text.count("\n") + text.count("\r") + 1, slow()
 
 
-def _read_csv(path, verbose):
+def _csv_text_records(path):
+    """Return the line-count bound and the records of a non-empty CSV file."""
     text = _read_csv_bytes(path)
     if not text.strip():
         raise FER2013FormatError(
             f"{path}: file is empty; expected a header line 'emotion,pixels,Usage' "
             "followed by one row per face."
         )
-    n_max, records = _csv_records(text)
-    del text
+    return _csv_records(text)
+
+
+def _csv_header(path, records):
+    """Return the line number and fields of the first non-blank line (the header)."""
     for header_line, header in records:
         if any(f.strip() for f in header):
-            break
-    else:
-        raise FER2013FormatError(
-            f"{path}: no header line; expected 'emotion,pixels,Usage' followed by one row "
-            "per face."
-        )
+            return header_line, header
+    raise FER2013FormatError(
+        f"{path}: no header line; expected 'emotion,pixels,Usage' followed by one row "
+        "per face."
+    )
+
+
+def _csv_columns(path, header_line, header):
+    """Return the indices of the emotion, pixels and Usage columns of ``header``."""
     columns = [c.strip().lower() for c in header]
     missing = [name for name in ("emotion", "pixels", "Usage") if name.lower() not in columns]
     if missing:
@@ -601,9 +608,72 @@ def _read_csv(path, verbose):
         raise FER2013FormatError(
             f"{path}, line {header_line} (header): duplicate column(s) {dup}."
         )
-    i_emo, i_pix, i_use = (columns.index(c) for c in ("emotion", "pixels", "usage"))
-    n_cols = len(columns)
+    return tuple(columns.index(c) for c in ("emotion", "pixels", "usage"))
 
+
+def _csv_pixels(pix_text, where):
+    """Return the 2304 pixel values of a pixels field, or raise why they are invalid."""
+    try:
+        pixels = np.fromstring(pix_text, dtype=np.int64, sep=" ")
+    except (ValueError, DeprecationWarning):
+        _diagnose_pixels(pix_text, where)
+    if pixels.size != _N_PIXELS:
+        raise FER2013FormatError(
+            f"{where}, field 'pixels': {pixels.size} values; expected {_N_PIXELS} "
+            f"({FACE_SIZE}x{FACE_SIZE}) space-separated integers 0..255."
+        )
+    if np.any(pixels & ~0xFF):
+        k = int(np.flatnonzero(pixels & ~0xFF)[0])
+        raise FER2013FormatError(
+            f"{where}, field 'pixels': value {int(pixels[k])} at position {k + 1} is "
+            "outside 0..255; expected 8-bit grayscale values."
+        )
+    return pixels
+
+
+def _csv_row(row, where, header, columns):
+    """Return the label, split index and pixels of one data row, or raise why it is invalid."""
+    i_emo, i_pix, i_use = columns
+    if len(row) != len(header):
+        raise FER2013FormatError(
+            f"{where}: {len(row)} comma-separated field(s); expected {len(header)} "
+            f"({', '.join(c.strip() for c in header)})."
+        )
+    emo = row[i_emo].strip()
+    if not (emo.isascii() and emo.isdigit() and int(emo) < len(EMOTIONS)):
+        raise FER2013FormatError(
+            f"{where}, field 'emotion': expected an integer label 0..6 "
+            f"({_LABELS_TEXT}), got {emo[:20]!r}."
+        )
+    usage = _SPLIT_BY_LOWER.get(row[i_use].strip().lower())
+    if usage is None:
+        raise FER2013FormatError(
+            f"{where}, field 'Usage': unknown split {row[i_use].strip()[:30]!r}; "
+            f"expected one of {list(SPLITS)}."
+        )
+    return int(emo), _SPLIT_INDEX[usage], _csv_pixels(row[i_pix], where)
+
+
+def _check_csv_splits(path, split):
+    """Raise unless ``split`` (one split index per row) is non-empty and has every split."""
+    if len(split) == 0:
+        raise FER2013FormatError(
+            f"{path}: header found but no data rows; expected one row per face."
+        )
+    counts = np.bincount(split, minlength=len(SPLITS))
+    for i, name in enumerate(SPLITS):
+        if counts[i] == 0:
+            raise FER2013FormatError(
+                f"{path}: split {name!r} has no rows (no row has Usage {name!r}); every FER2013 "
+                "split must be present."
+            )
+
+
+def _read_csv(path, verbose):
+    """Return the images, labels, split names and row ids of a FER2013 CSV file."""
+    n_max, records = _csv_text_records(path)
+    header_line, header = _csv_header(path, records)
+    columns = _csv_columns(path, header_line, header)
     images = np.empty((n_max, _N_PIXELS), dtype=np.uint8)
     target = np.empty(n_max, dtype=np.int64)
     split = np.empty(n_max, dtype=np.int8)
@@ -619,57 +689,12 @@ def _read_csv(path, verbose):
                 progress.update(1024)
             if not row or not any(f.strip() for f in row):
                 continue  # blank line
-            where = f"{path}, row {line_number}"
-            if len(row) != n_cols:
-                raise FER2013FormatError(
-                    f"{where}: {len(row)} comma-separated field(s); expected {n_cols} "
-                    f"({', '.join(c.strip() for c in header)})."
-                )
-            emo = row[i_emo].strip()
-            if not (emo.isascii() and emo.isdigit() and int(emo) < len(EMOTIONS)):
-                raise FER2013FormatError(
-                    f"{where}, field 'emotion': expected an integer label 0..6 "
-                    f"({_LABELS_TEXT}), got {emo[:20]!r}."
-                )
-            usage = _SPLIT_BY_LOWER.get(row[i_use].strip().lower())
-            if usage is None:
-                raise FER2013FormatError(
-                    f"{where}, field 'Usage': unknown split {row[i_use].strip()[:30]!r}; "
-                    f"expected one of {list(SPLITS)}."
-                )
-            pix_text = row[i_pix]
-            try:
-                pixels = np.fromstring(pix_text, dtype=np.int64, sep=" ")
-            except (ValueError, DeprecationWarning):
-                _diagnose_pixels(pix_text, where)
-            if pixels.size != _N_PIXELS:
-                raise FER2013FormatError(
-                    f"{where}, field 'pixels': {pixels.size} values; expected {_N_PIXELS} "
-                    f"({FACE_SIZE}x{FACE_SIZE}) space-separated integers 0..255."
-                )
-            if np.any(pixels & ~0xFF):
-                k = int(np.flatnonzero(pixels & ~0xFF)[0])
-                raise FER2013FormatError(
-                    f"{where}, field 'pixels': value {int(pixels[k])} at position {k + 1} is "
-                    "outside 0..255; expected 8-bit grayscale values."
-                )
-            images[n] = pixels
-            target[n] = int(emo)
-            split[n] = _SPLIT_INDEX[usage]
+            target[n], split[n], images[n] = _csv_row(row, f"{path}, row {line_number}",
+                                                      header, columns)
             ids.append(f"row {line_number}")
             n += 1
         progress.update(max(progress.total - progress.n, 0))
-    if n == 0:
-        raise FER2013FormatError(
-            f"{path}: header found but no data rows; expected one row per face."
-        )
-    counts = np.bincount(split[:n], minlength=len(SPLITS))
-    for i, name in enumerate(SPLITS):
-        if counts[i] == 0:
-            raise FER2013FormatError(
-                f"{path}: split {name!r} has no rows (no row has Usage {name!r}); every FER2013 "
-                "split must be present."
-            )
+    _check_csv_splits(path, split[:n])
     images = images[:n].reshape(n, FACE_SIZE, FACE_SIZE).copy()
     return images, target[:n].copy(), np.asarray(SPLITS)[split[:n]], np.array(ids)
 
