@@ -127,6 +127,136 @@ def _split_sizes(n_per_class, splits):
     return sizes
 
 
+def _check_fractions(splits):
+    """Return ``splits`` as an array of 3 positive fractions summing to 1, or raise."""
+    try:
+        fractions = np.asarray(splits, dtype=float)
+    except (TypeError, ValueError):
+        fractions = None
+    if (
+        fractions is None
+        or fractions.shape != (3,)
+        or not np.isfinite(fractions).all()
+        or (fractions <= 0).any()
+        or abs(fractions.sum() - 1.0) > 1e-6
+    ):
+        raise ValueError(
+            "splits must be 3 positive fractions (Training, PublicTest, PrivateTest) summing "
+            f"to 1; got {splits!r}."
+        )
+    return fractions
+
+
+def _random_state(random_state):
+    """Return the RandomState for ``random_state`` (int, RandomState or None), or raise."""
+    if random_state is not None and not isinstance(
+        random_state, (numbers.Integral, np.random.RandomState)
+    ):
+        raise ValueError(
+            f"random_state must be an int, RandomState or None; got {random_state!r}."
+        )
+    from sklearn.utils import check_random_state  # imported here: sklearn is slow to import
+
+    return check_random_state(random_state)
+
+
+def _labels(sizes):
+    """Return the labels, split names and ids of the faces, ordered by split, then label."""
+    target, split, ids = [], [], []
+    for j, split_name in enumerate(SPLITS):
+        for label, emotion in enumerate(EMOTIONS):
+            for k in range(sizes[j]):
+                target.append(label)
+                split.append(split_name)
+                ids.append(f"synthetic/{split_name}/{emotion}/{k:05d}")
+    return np.asarray(target, dtype=np.int64), np.asarray(split), np.asarray(ids)
+
+
+def _expressions(rng, target):
+    """Return the expression parameters: neutral + intensity * (prototype - neutral) + jitter."""
+    intensity = rng.uniform(0.45, 1.15, size=(len(target), 1))
+    params = _NEUTRAL + intensity * (_PROTOTYPES[target] - _NEUTRAL)
+    params = params + rng.normal(size=params.shape) * _JITTER
+    params[:, 5:9] = np.maximum(params[:, 5:9], 0.0)  # open, lip_up, wrinkle, press
+    return params
+
+
+def _identities(rng, n):
+    """Return the identity parameters: tones, face shape and feature placement."""
+    bg = rng.uniform(10, 245, n)
+    skin = rng.uniform(105, 215, n)
+    ink = skin - rng.uniform(70, 100, n)
+    hair = rng.uniform(10, 200, n)
+    return np.column_stack([
+        bg, skin, ink, hair,
+        rng.uniform(14.5, 18.0, n),     # face half-width
+        rng.uniform(18.5, 22.0, n),     # face half-height
+        rng.uniform(25.0, 27.0, n),     # face centre y
+        rng.uniform(6.2, 7.8, n),       # eye half-distance
+        rng.uniform(19.5, 22.0, n),     # eye y
+        rng.uniform(34.0, 37.0, n),     # mouth y
+        rng.uniform(7.0, 9.5, n),       # nose length
+        rng.choice([1, 2], size=n),     # brow thickness
+        rng.uniform(0.45, 0.75, n),     # hair height (fraction of face height)
+        rng.choice([-1.0, 1.0], size=n),  # side of a one-sided lip raise
+    ])
+
+
+def _nuisances(rng, n):
+    """Return the pose and photometric nuisance of each face, and its pixel noise."""
+    nuisance = {
+        "angle": rng.uniform(-9.0, 9.0, n),
+        "scale": rng.uniform(0.9, 1.1, n),
+        "shift": rng.uniform(-2.5, 2.5, (n, 2)),
+        "contrast": rng.uniform(0.7, 1.25, n),
+        "brightness": rng.uniform(-25.0, 25.0, n),
+        "ramp_dir": rng.uniform(0.0, 2 * np.pi, n),
+        "ramp_amp": rng.uniform(0.0, 30.0, n),
+        "blur": rng.uniform(0.3, 1.0, n),
+        "noise_sd": rng.uniform(2.0, 9.0, n),
+    }
+    # pixel noise from a fast generator seeded by ``rng`` (still deterministic)
+    noise_rng = np.random.default_rng(rng.randint(0, 2**31 - 1))
+    nuisance["noise"] = noise_rng.standard_normal((n, FACE_SIZE, FACE_SIZE), dtype=np.float32)
+    return nuisance
+
+
+def _render(params, ident, nuisance):
+    """Return the drawn faces, posed and blurred by ``nuisance``, as float32 images."""
+    n = len(params)
+    angle, scale, shift, blur = (nuisance[k] for k in ("angle", "scale", "shift", "blur"))
+    canvas = np.empty((FACE_SIZE, FACE_SIZE), dtype=np.uint8)
+    faces = np.empty((n, FACE_SIZE, FACE_SIZE), dtype=np.float32)
+    centre = (FACE_SIZE / 2, FACE_SIZE / 2)
+    for i in range(n):
+        _draw_face(params[i], ident[i], canvas)
+        M = cv2.getRotationMatrix2D(centre, float(angle[i]), float(scale[i]))
+        M[:, 2] += shift[i]
+        warped = cv2.warpAffine(canvas, M, (FACE_SIZE, FACE_SIZE), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+        faces[i] = cv2.GaussianBlur(warped.astype(np.float32), (0, 0), float(blur[i]))
+    return faces
+
+
+def _light(faces, nuisance):
+    """Return ``faces`` as uint8 images after the contrast, brightness, gradient and noise."""
+    contrast, brightness, ramp_dir, ramp_amp, noise, noise_sd = (nuisance[k] for k in (
+        "contrast", "brightness", "ramp_dir", "ramp_amp", "noise", "noise_sd"))
+    f32 = np.float32
+    coords = (np.arange(FACE_SIZE, dtype=f32) - FACE_SIZE / 2) / FACE_SIZE
+    gx = (ramp_amp * np.cos(ramp_dir)).astype(f32)[:, None, None] * coords[None, None, :]
+    gy = (ramp_amp * np.sin(ramp_dir)).astype(f32)[:, None, None] * coords[None, :, None]
+    offset = (f32(128.0) * (1 - contrast) + brightness).astype(f32)[:, None, None]
+    faces *= contrast.astype(f32)[:, None, None]
+    faces += offset
+    faces += gx
+    faces += gy
+    noise *= noise_sd.astype(f32)[:, None, None]
+    faces += noise
+    np.rint(faces, out=faces)
+    return np.clip(faces, 0, 255).astype(np.uint8)
+
+
 def make_synthetic_faces(n_per_class=100, *, splits=(0.8, 0.1, 0.1), random_state=0):
     """Generate cartoon faces showing the seven FER2013 expressions.
 
@@ -169,104 +299,11 @@ def make_synthetic_faces(n_per_class=100, *, splits=(0.8, 0.1, 0.1), random_stat
     [2, 2, 2, 2, 2, 2, 2]
     """
     n_per_class = check_positive_int(n_per_class, "n_per_class", minimum=3)
-    try:
-        fractions = np.asarray(splits, dtype=float)
-    except (TypeError, ValueError):
-        fractions = None
-    if (
-        fractions is None
-        or fractions.shape != (3,)
-        or not np.isfinite(fractions).all()
-        or (fractions <= 0).any()
-        or abs(fractions.sum() - 1.0) > 1e-6
-    ):
-        raise ValueError(
-            "splits must be 3 positive fractions (Training, PublicTest, PrivateTest) summing "
-            f"to 1; got {splits!r}."
-        )
-    if random_state is not None and not isinstance(
-        random_state, (numbers.Integral, np.random.RandomState)
-    ):
-        raise ValueError(
-            f"random_state must be an int, RandomState or None; got {random_state!r}."
-        )
-    from sklearn.utils import check_random_state  # imported here: sklearn is slow to import
-
-    rng = check_random_state(random_state)
-
-    sizes = _split_sizes(n_per_class, fractions)
-    target, split, ids = [], [], []
-    for j, split_name in enumerate(SPLITS):
-        for label, emotion in enumerate(EMOTIONS):
-            for k in range(sizes[j]):
-                target.append(label)
-                split.append(split_name)
-                ids.append(f"synthetic/{split_name}/{emotion}/{k:05d}")
-    target = np.asarray(target, dtype=np.int64)
-    n = len(target)
-
-    # expression geometry: neutral + intensity * (prototype - neutral) + jitter
-    intensity = rng.uniform(0.45, 1.15, size=(n, 1))
-    params = _NEUTRAL + intensity * (_PROTOTYPES[target] - _NEUTRAL)
-    params = params + rng.normal(size=params.shape) * _JITTER
-    params[:, 5:9] = np.maximum(params[:, 5:9], 0.0)  # open, lip_up, wrinkle, press
-
-    # identity: tones, face shape and feature placement
-    bg = rng.uniform(10, 245, n)
-    skin = rng.uniform(105, 215, n)
-    ink = skin - rng.uniform(70, 100, n)
-    hair = rng.uniform(10, 200, n)
-    ident = np.column_stack([
-        bg, skin, ink, hair,
-        rng.uniform(14.5, 18.0, n),     # face half-width
-        rng.uniform(18.5, 22.0, n),     # face half-height
-        rng.uniform(25.0, 27.0, n),     # face centre y
-        rng.uniform(6.2, 7.8, n),       # eye half-distance
-        rng.uniform(19.5, 22.0, n),     # eye y
-        rng.uniform(34.0, 37.0, n),     # mouth y
-        rng.uniform(7.0, 9.5, n),       # nose length
-        rng.choice([1, 2], size=n),     # brow thickness
-        rng.uniform(0.45, 0.75, n),     # hair height (fraction of face height)
-        rng.choice([-1.0, 1.0], size=n),  # side of a one-sided lip raise
-    ])
-
-    # pose and photometric nuisance
-    angle = rng.uniform(-9.0, 9.0, n)
-    scale = rng.uniform(0.9, 1.1, n)
-    shift = rng.uniform(-2.5, 2.5, (n, 2))
-    contrast = rng.uniform(0.7, 1.25, n)
-    brightness = rng.uniform(-25.0, 25.0, n)
-    ramp_dir = rng.uniform(0.0, 2 * np.pi, n)
-    ramp_amp = rng.uniform(0.0, 30.0, n)
-    blur = rng.uniform(0.3, 1.0, n)
-    noise_sd = rng.uniform(2.0, 9.0, n)
-    # pixel noise from a fast generator seeded by ``rng`` (still deterministic)
-    noise_rng = np.random.default_rng(rng.randint(0, 2**31 - 1))
-    noise = noise_rng.standard_normal((n, FACE_SIZE, FACE_SIZE), dtype=np.float32)
-
-    canvas = np.empty((FACE_SIZE, FACE_SIZE), dtype=np.uint8)
-    faces = np.empty((n, FACE_SIZE, FACE_SIZE), dtype=np.float32)
-    centre = (FACE_SIZE / 2, FACE_SIZE / 2)
-    for i in range(n):
-        _draw_face(params[i], ident[i], canvas)
-        M = cv2.getRotationMatrix2D(centre, float(angle[i]), float(scale[i]))
-        M[:, 2] += shift[i]
-        warped = cv2.warpAffine(canvas, M, (FACE_SIZE, FACE_SIZE), flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REPLICATE)
-        faces[i] = cv2.GaussianBlur(warped.astype(np.float32), (0, 0), float(blur[i]))
-
-    f32 = np.float32
-    coords = (np.arange(FACE_SIZE, dtype=f32) - FACE_SIZE / 2) / FACE_SIZE
-    gx = (ramp_amp * np.cos(ramp_dir)).astype(f32)[:, None, None] * coords[None, None, :]
-    gy = (ramp_amp * np.sin(ramp_dir)).astype(f32)[:, None, None] * coords[None, :, None]
-    offset = (f32(128.0) * (1 - contrast) + brightness).astype(f32)[:, None, None]
-    faces *= contrast.astype(f32)[:, None, None]
-    faces += offset
-    faces += gx
-    faces += gy
-    noise *= noise_sd.astype(f32)[:, None, None]
-    faces += noise
-    np.rint(faces, out=faces)
-    images = np.clip(faces, 0, 255).astype(np.uint8)
-    return FER2013(images, target, np.asarray(split), np.asarray(ids), source="synthetic",
-                   path=None)
+    fractions = _check_fractions(splits)
+    rng = _random_state(random_state)
+    target, split, ids = _labels(_split_sizes(n_per_class, fractions))
+    params = _expressions(rng, target)
+    ident = _identities(rng, len(target))
+    nuisance = _nuisances(rng, len(target))
+    images = _light(_render(params, ident, nuisance), nuisance)
+    return FER2013(images, target, split, ids, source="synthetic", path=None)
