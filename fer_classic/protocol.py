@@ -308,6 +308,68 @@ def _blas_policy(n_jobs, n_candidates):
     return threadpool_limits(limits=1 if parallel else None, user_api="blas")
 
 
+def _group_candidates(candidates, clf_name):
+    """Return the candidates grouped by their feature parameters: one extraction per group.
+
+    Maps a key of the feature parameters to ``(feature params, [(params,
+    classifier params), ...])``, in the order of ``candidates``.
+    """
+    groups = {}
+    for params in candidates:
+        feat, clf = split_params(params, clf_name)
+        groups.setdefault(repr(sorted(feat.items())), (feat, []))[1].append((params, clf))
+    return groups
+
+
+def _fit_group(classifier, clf_name, members, F_all, y_train, y_public, mirror_test, n_jobs,
+               name, verbose):
+    """Fit the candidates of one feature group on Training and score them on PublicTest.
+
+    Yields ``(params, fitted classifier, PublicTest accuracy, fit seconds,
+    PublicTest predictions)`` per candidate, in the order of ``members``.
+    """
+    F_train, F_public = F_all[:2]
+    F_public_m = F_all[3] if mirror_test else None
+    if verbose:
+        what = (f"{len(members)} candidates" if len(members) > 1
+                else "the classifier (one setting, no search)")
+        log(f"[{name}] fitting {what} on {F_train.shape} features")
+    jobs = (
+        delayed(_fit_score)(
+            classifier,
+            {k[len(clf_name) + 2:]: v for k, v in clf.items()},
+            F_train, y_train, F_public, y_public, F_public_m, verbose,
+        )
+        for _, clf in members
+    )
+    # on a Dask backend, ship the features to the workers once, not per task
+    shared = [F_train, y_train, F_public, y_public, F_public_m]
+    with scatter_arrays(*(a for a in shared if a is not None)), \
+            _blas_policy(n_jobs, len(members)):
+        outs = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)
+        for (params, _), out in zip(
+            members, progress(outs, total=len(members), desc=name, disable=not verbose)
+        ):
+            yield (params, *out)
+
+
+def _final_estimator(features, clf_name, est, mirror_train, mirror_test):
+    """Return the fitted feature steps and classifier as the estimator the protocol scored."""
+    steps = (list(features.steps) if features is not None else []) + [(clf_name, est)]
+    final = Pipeline(steps)
+    if mirror_test:
+        final = MirrorClassifier._from_fitted(final, mirror_train=mirror_train, mirror_test=True)
+    return final
+
+
+def _log_result(name, result):
+    """Log the best parameters and the PublicTest and PrivateTest accuracies."""
+    chosen = f"best {result.best_params}" if len(result.search) > 1 else "scored"
+    log(f"[{name}] {chosen}: PublicTest "
+        f"{100 * result.public['accuracy']:.2f} %, PrivateTest "
+        f"{100 * result.private['accuracy']:.2f} %")
+
+
 def run_protocol(
     pipeline,
     param_grid,
@@ -398,12 +460,7 @@ def run_protocol(
 
     mem = _memory(memory, data_key)
     classifier = _with_memory(classifier, mem)
-
-    # Group candidates by their feature parameters: one extraction per group.
-    groups = {}
-    for params in candidates:
-        feat, clf = split_params(params, clf_name)
-        groups.setdefault(repr(sorted(feat.items())), (feat, []))[1].append((params, clf))
+    groups = _group_candidates(candidates, clf_name)
 
     t_search = time.perf_counter()
     search, best = [], None
@@ -414,34 +471,16 @@ def run_protocol(
         feats = None if features is None else clone(features).set_params(**feat_params)
         fitted, F_all, feat_time = _features(feats, ordered, data_key, mem, mirror_train,
                                              mirror_test, verbose)
-        F_train, F_public, F_private = F_all[:3]
-        F_public_m, F_private_m = F_all[3:] if mirror_test else (None, None)
-        if verbose:
-            what = (f"{len(members)} candidates" if len(members) > 1
-                    else "the classifier (one setting, no search)")
-            log(f"[{name}] fitting {what} on {F_train.shape} features")
-        jobs = (
-            delayed(_fit_score)(
-                classifier,
-                {k[len(clf_name) + 2:]: v for k, v in clf.items()},
-                F_train, y_train, F_public, y_public, F_public_m, verbose,
-            )
-            for _, clf in members
-        )
-        # on a Dask backend, ship the features to the workers once, not per task
-        shared = [F_train, y_train, F_public, y_public, F_public_m]
-        with scatter_arrays(*(a for a in shared if a is not None)), \
-                _blas_policy(n_jobs, len(members)):
-            outs = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)
-            for (params, _), (est, acc, fit_time, pred_public) in zip(
-                members, progress(outs, total=len(members), desc=name, disable=not verbose)
-            ):
-                search.append({"params": params, "public_accuracy": acc, "fit_time": fit_time})
-                if best is None or acc > best["acc"]:
-                    best = {"acc": acc, "params": params, "est": est, "fit_time": fit_time,
-                            "features": fitted, "feat_time": feat_time,
-                            "pred_public": pred_public, "F_private": F_private,
-                            "F_private_m": F_private_m}
+        F_private, F_private_m = F_all[2], (F_all[4] if mirror_test else None)
+        for params, est, acc, fit_time, pred_public in _fit_group(
+                classifier, clf_name, members, F_all, y_train, y_public, mirror_test, n_jobs,
+                name, verbose):
+            search.append({"params": params, "public_accuracy": acc, "fit_time": fit_time})
+            if best is None or acc > best["acc"]:
+                best = {"acc": acc, "params": params, "est": est, "fit_time": fit_time,
+                        "features": fitted, "feat_time": feat_time,
+                        "pred_public": pred_public, "F_private": F_private,
+                        "F_private_m": F_private_m}
     search_time = time.perf_counter() - t_search
 
     est = best["est"]
@@ -450,12 +489,6 @@ def run_protocol(
     with show_progress(verbose):
         pred_private = _predict(est, best["F_private"], best["F_private_m"])
     predict_time = time.perf_counter() - t0
-    steps = (list(best["features"].steps) if best["features"] is not None else []) + [
-        (clf_name, est)
-    ]
-    final = Pipeline(steps)
-    if mirror_test:
-        final = MirrorClassifier._from_fitted(final, mirror_train=mirror_train, mirror_test=True)
     result = ProtocolResult(
         best_params=best["params"],
         public=score_predictions(y_public, pred_public, n_classes=n_classes),
@@ -464,13 +497,10 @@ def run_protocol(
         timings={"features": best["feat_time"], "fit": best["fit_time"],
                  "predict": predict_time, "search": search_time},
         n_train=len(y_train),
-        estimator=final,
+        estimator=_final_estimator(best["features"], clf_name, est, mirror_train, mirror_test),
         predictions={"PublicTest": np.asarray(pred_public),
                      "PrivateTest": np.asarray(pred_private)},
     )
     if verbose:
-        chosen = f"best {result.best_params}" if len(search) > 1 else "scored"
-        log(f"[{name}] {chosen}: PublicTest "
-            f"{100 * result.public['accuracy']:.2f} %, PrivateTest "
-            f"{100 * result.private['accuracy']:.2f} %")
+        _log_result(name, result)
     return result
