@@ -117,6 +117,69 @@ def _load_record(path):
         return None
 
 
+def _warn_synthetic():
+    """Log a banner saying that the run is on synthetic faces and how to get FER2013."""
+    log("!" * 72)
+    log("NO FER2013 DATA: running on SYNTHETIC faces. The numbers only show that")
+    log("the pipelines run. Get fer2013.csv (Kaggle 'challenges-in-representation-")
+    log("learning-facial-expression-recognition-challenge') or the image-folder")
+    log("release and pass --data PATH or set FER2013_PATH.")
+    log("!" * 72)
+
+
+def _finished_record(run_path, config, name, verbose):
+    """Return the run record at ``run_path`` if it is of ``config``, else None."""
+    old = _load_record(run_path)
+    if old is not None and old.get("config") == config:
+        if verbose:
+            log(f"[{name}] already finished, skipped (--resume)")
+        return old
+    return None
+
+
+def _record(spec, result, data, quick, config, t0):
+    """Return the run record of a pipeline's protocol result (``t0``: when it started)."""
+    return {
+        "name": spec.name,
+        "description": spec.describe(quick),
+        # published figures are FER2013 PrivateTest accuracies: other labels
+        # (FER+) are not compared with them
+        "published": spec.published if data.target_names == EMOTIONS else None,
+        "config": config,
+        "best_params": result.best_params,
+        "public": result.public,
+        "private": result.private,
+        "search": [{"params": c["params"], "public_accuracy": c["public_accuracy"]}
+                   for c in result.search],
+        "search_fit_times": [c["fit_time"] for c in result.search],
+        "n_train": result.n_train,
+        # face by face, so that a saved model can be checked against them
+        "private_predictions": result.predictions["PrivateTest"].tolist(),
+        "timings": result.timings,
+        "wall_time": time.perf_counter() - t0,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "environment": environment(),
+    }
+
+
+def _save_model(result, save_models, name, record, data, verbose):
+    """Save the fitted pipeline of ``result`` under ``save_models`` with its run record."""
+    from .persist import save_named_model
+
+    saved = save_named_model(result.estimator, save_models, name, record=record, data=data)
+    if verbose:
+        log(f"[{name}] saved the fitted pipeline to {saved}")
+
+
+def _plot_confusion(result, out, name, data, quick):
+    """Plot the PrivateTest confusion matrix of ``result`` to ``confusion/<name>.png``."""
+    plot_confusion(result.private["confusion"], out / "confusion" / f"{name}.png",
+                   classes=data.target_names,
+                   title=f"{name}: PrivateTest accuracy "
+                         f"{100 * result.private['accuracy']:.2f} %"
+                         + _run_kind(data.is_synthetic, quick))
+
+
 def run_benchmark(
     names,
     data,
@@ -186,24 +249,16 @@ def run_benchmark(
     summary = dataset_summary(data, training_faces=len(splits["Training"][1]) if quick else None)
     data_key = feature_cache_key(summary["fingerprint"], quick, seed)
     if verbose and data.source == "synthetic":
-        log("!" * 72)
-        log("NO FER2013 DATA: running on SYNTHETIC faces. The numbers only show that")
-        log("the pipelines run. Get fer2013.csv (Kaggle 'challenges-in-representation-")
-        log("learning-facial-expression-recognition-challenge') or the image-folder")
-        log("release and pass --data PATH or set FER2013_PATH.")
-        log("!" * 72)
+        _warn_synthetic()
 
     records, failures = [], []
     for i, spec in enumerate(specs):
         run_path = out / "runs" / f"{spec.name}.json"
         config = _config(spec, summary, quick, seed)
-        if resume:
-            old = _load_record(run_path)
-            if old is not None and old.get("config") == config:
-                if verbose:
-                    log(f"[{spec.name}] already finished, skipped (--resume)")
-                records.append(old)
-                continue
+        old = _finished_record(run_path, config, spec.name, verbose) if resume else None
+        if old is not None:
+            records.append(old)
+            continue
         if verbose:
             log(f"[{spec.name}] ({i + 1}/{len(specs)}) {spec.describe(quick)}")
         mirror_train, mirror_test = spec.get_mirror(quick)
@@ -219,39 +274,10 @@ def run_benchmark(
             failures.append((spec.name, exc))
             log(f"[{spec.name}] FAILED: {type(exc).__name__}: {exc}")
             continue
-        record = {
-            "name": spec.name,
-            "description": spec.describe(quick),
-            # published figures are FER2013 PrivateTest accuracies: other labels
-            # (FER+) are not compared with them
-            "published": spec.published if data.target_names == EMOTIONS else None,
-            "config": config,
-            "best_params": result.best_params,
-            "public": result.public,
-            "private": result.private,
-            "search": [{"params": c["params"], "public_accuracy": c["public_accuracy"]}
-                       for c in result.search],
-            "search_fit_times": [c["fit_time"] for c in result.search],
-            "n_train": result.n_train,
-            # face by face, so that a saved model can be checked against them
-            "private_predictions": result.predictions["PrivateTest"].tolist(),
-            "timings": result.timings,
-            "wall_time": time.perf_counter() - t0,
-            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "environment": environment(),
-        }
+        record = _record(spec, result, data, quick, config, t0)
         if save_models is not None:
-            from .persist import save_named_model
-
-            saved = save_named_model(result.estimator, save_models, spec.name, record=record,
-                                     data=data)
-            if verbose:
-                log(f"[{spec.name}] saved the fitted pipeline to {saved}")
-        plot_confusion(result.private["confusion"], out / "confusion" / f"{spec.name}.png",
-                       classes=data.target_names,
-                       title=f"{spec.name}: PrivateTest accuracy "
-                             f"{100 * result.private['accuracy']:.2f} %"
-                             + _run_kind(data.is_synthetic, quick))
+            _save_model(result, save_models, spec.name, record, data, verbose)
+        _plot_confusion(result, out, spec.name, data, quick)
         records.append(record)
         # the fitted pipeline can hold gigabytes (a local learner's training
         # set): let it go before the next pipeline loads its features
