@@ -9,6 +9,18 @@ from fer_classic.datasets import load_fer2013, make_synthetic_faces
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+#: Docstring examples (doctest items, by name) that take more than 5 s, marked slow here
+#: since a docstring cannot carry a pytest marker.
+SLOW_DOCTESTS = {"fer_classic.protocol.run_protocol"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark the docstring examples named in ``SLOW_DOCTESTS`` as slow."""
+    for item in items:
+        if isinstance(item, pytest.DoctestItem) and item.name in SLOW_DOCTESTS:
+            item.add_marker(pytest.mark.slow)
+
 
 def find_fer2013():
     """Location of the real FER2013 data (``FER2013_PATH`` or ``../shared/fer2013``), or None."""
