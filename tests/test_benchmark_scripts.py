@@ -30,6 +30,7 @@ def small_fisher_pipeline(monkeypatch, tmp_path):
                        fisher__n_components=4, fisher__n_samples=2000, local__n_neighbors=30)
 
 
+@pytest.mark.slow
 def test_bench_local_global_writes_the_weight_table(small_fisher_pipeline, tmp_path,
                                                     monkeypatch):
     import bench_local_global
@@ -54,6 +55,7 @@ def test_bench_local_global_writes_the_weight_table(small_fisher_pipeline, tmp_p
      "4 and 6-pixel bins, two-level codebooks under 4 coarse words, 2 searched per "
      "descriptor"),
 ])
+@pytest.mark.slow
 def test_bench_bovw_vocabulary_writes_a_row_per_classifier(tmp_path, monkeypatch, extra, footer):
     monkeypatch.setenv("FER_CLASSIC_CACHE", str(tmp_path / "cache"))
     monkeypatch.syspath_prepend(str(BENCHMARKS))
@@ -117,6 +119,7 @@ def small_fisher_svm(monkeypatch, tmp_path):
                        fisher__n_components=4, fisher__n_samples=2000)
 
 
+@pytest.mark.slow
 def test_bench_clustered_writes_a_row_per_setting(small_fisher_svm, tmp_path, monkeypatch):
     import bench_clustered
 

@@ -50,6 +50,7 @@ _SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("coretype", [None, "Haswell"])
+@pytest.mark.slow
 def test_parallel_candidates_run_on_one_blas_thread_and_agree(coretype):
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
     if coretype:

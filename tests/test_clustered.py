@@ -115,5 +115,6 @@ def test_bad_parameters(params, match):
     ClusteredLocalClassifier(n_clusters=3, n_neighbors=15, n_experts=2,
                              global_estimator=LinearSVM(), dtype="float16"),
 ])
+@pytest.mark.slow
 def test_check_estimator(est):
     check_estimator(est)

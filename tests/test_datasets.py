@@ -781,6 +781,7 @@ def test_fer2013_counts(fer2013):
 
 
 @pytest.mark.fer2013
+@pytest.mark.slow
 def test_fer2013_folder_equals_its_csv(fer2013, tmp_path):
     """The acceptance check: folder data written as CSV reads back identically."""
     path = write_fer2013_csv(fer2013, tmp_path / "fer2013.csv")

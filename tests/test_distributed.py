@@ -127,6 +127,7 @@ def test_same_results_with_2_jobs_as_with_1(specs, tmp_path):
 # on a LocalCluster
 
 
+@pytest.mark.slow
 def test_bench_on_dask_equals_local_run(cluster, specs, tmp_path, monkeypatch, capsys):
     import distributed
 

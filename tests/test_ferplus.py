@@ -152,6 +152,7 @@ def test_ferplus_labels_refuse_what_they_cannot_join(csv_release, tmp_path):
         with_ferplus_labels(data, swapped)
 
 
+@pytest.mark.slow
 def test_the_bench_scores_ferplus_labels(csv_release, tmp_path, monkeypatch, capsys):
     import json
 

@@ -106,6 +106,7 @@ _HOG_SCRIPT = textwrap.dedent("""
 
 @needs_numba
 @pytest.mark.parametrize("damage", ["garble", "truncate"])
+@pytest.mark.slow
 def test_a_damaged_numba_cache_is_rebuilt_with_one_warning(tmp_path, damage):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
 

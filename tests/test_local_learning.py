@@ -139,6 +139,7 @@ def test_errors():
     LocalLearningClassifier(n_neighbors=6),
     LocalLearningClassifier(n_neighbors=10, metric="intersection"),
 ])
+@pytest.mark.slow
 def test_check_estimator(est):
     check_estimator(est)
 
@@ -179,6 +180,7 @@ def test_paired_decision_function_local_views():
         clone(clf).set_params(local_views="both").fit(X, y)
 
 
+@pytest.mark.slow
 def test_global_estimator_scores_are_added_with_their_weight():
     X, y = _data()
     base = LocalLearningClassifier(n_neighbors=30).fit(X[:90], y[:90])
@@ -232,6 +234,7 @@ def test_global_estimator_errors():
         LocalLearningClassifier(global_estimator=NearestNeighbors()).fit(X, y)
 
 
+@pytest.mark.slow
 def test_check_estimator_with_global_estimator():
     check_estimator(LocalLearningClassifier(n_neighbors=6, global_estimator=LogisticRegression(),
                                             global_weight=0.5))

@@ -110,6 +110,7 @@ class _OnlyPredict(ClassifierMixin, BaseEstimator):
         return np.full(len(X), self.classes_[0])
 
 
+@pytest.mark.slow
 def test_check_estimator():
     # image_shape=None: each row is mirrored as a one-row image, so the
     # generic checks' small tabular data sets are valid input. Their classes

@@ -109,6 +109,7 @@ def test_save_is_atomic_and_creates_directories(tmp_path, model):
     assert info["name"] == "mine" and info["training_data"] is None
 
 
+@pytest.mark.slow
 def test_fresh_process_gives_identical_predictions(saved, model, data, tmp_path):
     X, _ = data.get_split("PrivateTest")
     np.save(tmp_path / "X.npy", X)
@@ -303,6 +304,7 @@ def test_default_model_dir_follows_cache(cache_dir):
 
 
 @pytest.mark.fer2013
+@pytest.mark.slow
 def test_real_data_round_trip_in_fresh_process(fer2013, tmp_path):
     X_train, y_train = fer2013.get_split("Training")
     X_train, _, y_train, _ = train_test_split(X_train, y_train, train_size=2000,

@@ -63,6 +63,7 @@ def _check_outputs(out, *, running=False):
     return found
 
 
+@pytest.mark.slow
 def test_kill_then_resume_gives_the_uninterrupted_results(tmp_path, monkeypatch):
     names = [A, B, C]
     common = ["--synthetic", "--quick", "--seed", "5", "--pipelines", *names]
@@ -117,6 +118,7 @@ def test_kill_then_resume_gives_the_uninterrupted_results(tmp_path, monkeypatch)
     assert [r["name"] for r in resumed["results"]] == names
 
 
+@pytest.mark.slow
 def test_resume_reruns_a_corrupt_run_record(tmp_path, capsys):
     out = tmp_path / "out"
     argv = ["--synthetic", "--quick", "--pipelines", A, "--out", str(out)]
@@ -230,6 +232,7 @@ def test_resume_config_changes_with_mirroring(flag):
     assert plain != mirrored and mirrored[flag] is True
 
 
+@pytest.mark.slow
 def test_run_configuration_is_the_same_in_every_process():
     # repr() of a FunctionTransformer holds its function's address: the
     # configuration --resume compares must not, or those pipelines re-run
