@@ -163,6 +163,7 @@ def test_bench_contrast_changes_are_increasing_maps_and_tabulate(monkeypatch):
     assert "(2 of 2 fits)" in text
 
 
+@pytest.mark.slow
 def test_bench_compact_local_writes_a_row_per_code_and_weight(small_fisher_pipeline, tmp_path,
                                                                monkeypatch):
     import bench_compact_local
