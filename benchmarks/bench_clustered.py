@@ -26,14 +26,11 @@ import numpy as np
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cached_features import TESTS, cached_features  # noqa: E402
 from machine import machine_description  # noqa: E402
 
-from fer_classic import SPLITS  # noqa: E402
-from fer_classic.datasets import get_cache_dir, load_fer2013  # noqa: E402
+from fer_classic.datasets import load_fer2013  # noqa: E402
 from fer_classic.models import ClusteredLocalClassifier, mirror_averaged_scores  # noqa: E402
-from fer_classic.protocol import compute_features  # noqa: E402
-from fer_classic.registry import get_spec  # noqa: E402
-from fer_classic.runner import feature_cache_key  # noqa: E402
 from fer_classic.utils.progress import log, show_progress  # noqa: E402
 from fer_classic.utils.fileio import atomic_write  # noqa: E402
 
@@ -58,16 +55,9 @@ def main(argv=None):
 
     t_start = time.perf_counter()
     data = load_fer2013(args.data)
-    splits = {s: data.get_split(s) for s in SPLITS}
-    spec = get_spec(PIPELINE)
-    pipe = spec.build(args.seed)
-    cache = Path(get_cache_dir()) / "features"
-    F = compute_features(pipe, splits, data_key=feature_cache_key(data.fingerprint(),
-                                                                  seed=args.seed),
-                         memory=cache, mirror_train=spec.mirror_train, mirror_test=True)
-    y_train = np.concatenate([splits["Training"][1]] * (2 if spec.mirror_train else 1))
-    tests = ("PublicTest", "PrivateTest")
-    ys = {s: splits[s][1] for s in tests}
+    run = cached_features(data, PIPELINE, args.seed)
+    pipe, F, y_train, ys, cache = run.pipeline, run.features, run.y_train, run.y_test, run.cache
+    tests = TESTS
     glob = clone(pipe.steps[-1][1]).set_params(memory=str(cache))
     timings = {}
     with show_progress():

@@ -1,0 +1,49 @@
+"""The features of a registry pipeline as the bench caches them, for the benchmark scripts.
+
+The scripts that vary one part of a pipeline (the classifier, a weight) on
+FER2013 start from the features of the three splits and the labels, read
+from the bench's on-disk cache when a bench run made them.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fer_classic import SPLITS
+from fer_classic.datasets import get_cache_dir
+from fer_classic.protocol import compute_features
+from fer_classic.registry import get_spec
+from fer_classic.runner import feature_cache_key
+
+#: The splits that are scored.
+TESTS = ("PublicTest", "PrivateTest")
+
+
+@dataclass
+class CachedFeatures:
+    """A pipeline's features of every split (test splits with their mirror images)."""
+
+    spec: object
+    pipeline: object
+    features: dict
+    y_train: np.ndarray
+    y_test: dict
+    cache: Path
+
+
+def cached_features(data, name, seed):
+    """Features of registry pipeline ``name`` (built with ``seed``) for ``data``.
+
+    Training holds the mirror images below the faces when the pipeline
+    trains on them; the test splits always come with their mirror images
+    (``"PublicTest mirrored"``, ...).
+    """
+    splits = {s: data.get_split(s) for s in SPLITS}
+    spec = get_spec(name)
+    pipe = spec.build(seed)
+    cache = Path(get_cache_dir()) / "features"
+    F = compute_features(pipe, splits, data_key=feature_cache_key(data.fingerprint(), seed=seed),
+                         memory=cache, mirror_train=spec.mirror_train, mirror_test=True)
+    y_train = np.concatenate([splits["Training"][1]] * (2 if spec.mirror_train else 1))
+    return CachedFeatures(spec, pipe, F, y_train, {s: splits[s][1] for s in TESTS}, cache)
