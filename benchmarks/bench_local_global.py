@@ -36,8 +36,6 @@ from fer_classic.utils.progress import log, show_progress  # noqa: E402
 from fer_classic.utils.fileio import atomic_write  # noqa: E402
 
 PIPELINE = "sift-fisher-local+global"
-COMMAND = ("python benchmarks/bench_local_global.py --data ../shared/fer2013 "
-           "--out benchmarks/results/local_global.md")
 
 
 def accuracy(scores, y):
@@ -51,6 +49,9 @@ def main(argv=None):
     p.add_argument("--weights", type=float, nargs="+",
                    default=[0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0])
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--global-c", type=float,
+                   help="C of the global SVM (default: the registry's)")
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = p.parse_args(argv)
 
     t_start = time.perf_counter()
@@ -64,6 +65,10 @@ def main(argv=None):
     glob = clone(combined.global_estimator)
     if "memory" in glob.get_params():  # a CachedClassifier: read the bench's fit
         glob.set_params(memory=str(cache))
+    if args.global_c is not None:
+        # the registry's global SVM sits in a CachedClassifier: its C is nested
+        glob.set_params(**{k: args.global_c for k in glob.get_params()
+                           if k.rsplit("__", 1)[-1] == "C"})
     timings, local_scores, global_scores = {}, {}, {}
     log(f"global model: {glob}")
     with show_progress():  # L-BFGS iterations, then faces of local learning
@@ -106,7 +111,7 @@ def main(argv=None):
         + f"; wall time {time.perf_counter() - t_start:.0f} s (features and the global fit "
         "from the cache when a full bench run made them).",
         f"Machine: {machine_description()}",
-        f"Command: `{COMMAND}`",
+        "Command: `python benchmarks/bench_local_global.py " + " ".join(argv) + "`",
         "",
     ]
     text = "\n".join(lines)
