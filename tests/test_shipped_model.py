@@ -6,11 +6,12 @@ import pytest
 from fer_classic.datasets import make_synthetic_faces
 from fer_classic.persist import find_default_model, load_model, read_model_info, shipped_model
 
-#: What the shipped model must keep: at most 20 MB (issue #15), and above
-#: the challenge's 'null model' baseline (60 %); its stated PrivateTest
-#: accuracy is checked against FER2013 where the data is present.
+#: What the shipped model must keep: at most 20 MB (issue #15), and at least
+#: 65 % PrivateTest, above the estimate of human agreement (issue #15 asks
+#: for 66.0 %: benchmarks/results/shipped/RUN.md says where the model stands);
+#: its stated PrivateTest accuracy is checked against FER2013 where the data is present.
 MAX_MB = 20
-MIN_PRIVATE = 0.60
+MIN_PRIVATE = 0.65
 
 
 @pytest.fixture(scope="module")
