@@ -164,8 +164,8 @@ def test_bench_contrast_changes_are_increasing_maps_and_tabulate(monkeypatch):
 
 
 @pytest.mark.slow
-def test_bench_compact_local_writes_a_row_per_code_and_weight(small_fisher_pipeline, tmp_path,
-                                                               monkeypatch):
+def test_bench_compact_local_writes_a_row_per_code_and_weight(
+        small_fisher_pipeline, tmp_path, monkeypatch):
     import bench_compact_local
 
     monkeypatch.setattr(bench_compact_local, "load_fer2013",
