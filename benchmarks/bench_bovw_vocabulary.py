@@ -41,7 +41,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_local_global import accuracy  # noqa: E402
+from cached_features import accuracy  # noqa: E402
 from machine import machine_description  # noqa: E402
 
 from fer_classic import SPLITS  # noqa: E402

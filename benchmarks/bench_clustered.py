@@ -22,11 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cached_features import TESTS, cached_features  # noqa: E402
+from cached_features import TESTS, accuracy, cached_features  # noqa: E402
 from machine import machine_description  # noqa: E402
 
 from fer_classic.datasets import load_fer2013  # noqa: E402
@@ -35,10 +34,6 @@ from fer_classic.utils.progress import log, show_progress  # noqa: E402
 from fer_classic.utils.fileio import atomic_write  # noqa: E402
 
 PIPELINE = "sift-fisher-linearsvm"  # its features and its (cached) global SVM
-
-
-def accuracy(scores, y):
-    return 100.0 * float(np.mean(np.argmax(scores, axis=1) == y))
 
 
 def main(argv=None):

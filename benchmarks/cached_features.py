@@ -47,3 +47,8 @@ def cached_features(data, name, seed):
                          memory=cache, mirror_train=spec.mirror_train, mirror_test=True)
     y_train = np.concatenate([splits["Training"][1]] * (2 if spec.mirror_train else 1))
     return CachedFeatures(spec, pipe, F, y_train, {s: splits[s][1] for s in TESTS}, cache)
+
+
+def accuracy(scores, y):
+    """Accuracy in percent of the class with the largest score, row by row."""
+    return 100.0 * float(np.mean(np.argmax(scores, axis=1) == y))
