@@ -28,7 +28,6 @@ sums and norms: the tests require a maximum absolute difference below 1e-5
 """
 
 import functools
-import numbers
 from numbers import Integral
 
 import numpy as np
@@ -56,24 +55,11 @@ _DELTA_PER_BIN = 1e-6
 _FACES_PER_BUFFER = 64  # faces per inner buffer: keeps temporaries in L2 cache
 
 
-def _check_pair(value, name):
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value, value)
-    try:
-        pair = tuple(value)
-    except TypeError:
-        pair = ()
-    if len(pair) != 2 or not all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in pair
-    ):
-        raise ValueError(f"{name} must be a pair of positive integers; got {value!r}.")
-    return int(pair[0]), int(pair[1])
-
-
-def _check_hog_params(orientations, pixels_per_cell, cells_per_block, block_norm):
+def _check_hog_params(orientations, pixels_per_cell, cells_per_block, block_norm,
+                      owner="hog_features"):
     orientations = check_positive_int(orientations, "orientations")
-    pixels_per_cell = _check_pair(pixels_per_cell, "pixels_per_cell")
-    cells_per_block = _check_pair(cells_per_block, "cells_per_block")
+    pixels_per_cell = check_pair(pixels_per_cell, "pixels_per_cell", owner)
+    cells_per_block = check_pair(cells_per_block, "cells_per_block", owner)
     if block_norm not in BLOCK_NORMS:
         raise ValueError(f"block_norm must be one of {BLOCK_NORMS}; got {block_norm!r}.")
     return orientations, pixels_per_cell, cells_per_block, block_norm

@@ -443,15 +443,8 @@ def _check_stack(faces, name="faces", intensities=True):
     return check_faces(arr, image_shape=shape, dtype=None, name=name, intensities=intensities)
 
 
-def _check_grid(grid_shape, image_shape):
-    if isinstance(grid_shape, numbers.Integral) and not isinstance(grid_shape, bool):
-        grid_shape = (grid_shape, grid_shape)
-    try:
-        gh, gw = grid_shape
-    except (TypeError, ValueError):
-        raise ValueError(f"grid_shape must be a pair of positive integers; got {grid_shape!r}.")
-    gh = check_positive_int(gh, "grid_shape[0]")
-    gw = check_positive_int(gw, "grid_shape[1]")
+def _check_grid(grid_shape, image_shape, owner="lbp_histograms"):
+    gh, gw = check_pair(grid_shape, "grid_shape", owner)
     h, w = image_shape
     if gh > h or gw > w:
         raise ValueError(
@@ -654,8 +647,7 @@ class LBP(FaceTransformer):
                 "use lbp_codes(..., method='var') directly."
             )
         P, R, method = _check_lbp_params(self.P, self.R, self.method)
-        gh, gw = check_pair(self.grid_shape, "grid_shape", type(self).__name__)
-        grid = _check_grid((gh, gw), self._image_shape())
+        grid = _check_grid(self.grid_shape, self._image_shape(), owner=type(self).__name__)
         return P, R, method, grid
 
     @_fit_context(prefer_skip_nested_validation=True)
