@@ -2,14 +2,31 @@
 
 Facial expressions are close to left-right symmetric, so a mirrored face
 keeps its label: mirroring the Training faces doubles the data a classifier
-learns from at the cost of one more feature extraction.
+learns from at the cost of one more feature extraction. Small random shifts,
+rotations and changes of scale (:func:`jitter_faces`) keep the label too.
 """
 
+import numbers
+
+import cv2
 import numpy as np
+from sklearn.utils import check_random_state
 
 from .. import FACE_SIZE
 
-__all__ = ["mirror_faces"]
+__all__ = ["mirror_faces", "jitter_faces"]
+
+
+def _as_images(X, image_shape):
+    """``(X as (n, h, w), whether it came flattened)``, or a clear error."""
+    X = np.asarray(X)
+    if X.ndim == 3:
+        return X, False
+    h, w = image_shape
+    if X.ndim != 2 or X.shape[1] != h * w:
+        raise ValueError(f"faces must be an array of shape (n, {h}, {w}) or (n, {h * w}); "
+                         f"got shape {X.shape}.")
+    return X.reshape(len(X), h, w), True
 
 
 def mirror_faces(X, image_shape=(FACE_SIZE, FACE_SIZE)):
@@ -33,11 +50,76 @@ def mirror_faces(X, image_shape=(FACE_SIZE, FACE_SIZE)):
     array([[[2, 1, 0],
             [5, 4, 3]]])
     """
-    X = np.asarray(X)
-    if X.ndim == 3:
-        return np.ascontiguousarray(X[:, :, ::-1])
-    h, w = image_shape
-    if X.ndim != 2 or X.shape[1] != h * w:
-        raise ValueError(f"faces must be an array of shape (n, {h}, {w}) or (n, {h * w}); "
-                         f"got shape {X.shape}.")
-    return np.ascontiguousarray(X.reshape(len(X), h, w)[:, :, ::-1]).reshape(len(X), h * w)
+    images, flat = _as_images(X, image_shape)
+    out = np.ascontiguousarray(images[:, :, ::-1])
+    return out.reshape(len(out), -1) if flat else out
+
+
+def _check_amount(name, value):
+    if (not isinstance(value, numbers.Real) or isinstance(value, bool)
+            or not np.isfinite(value) or value < 0):
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+    return float(value)
+
+
+def jitter_faces(X, *, max_shift=2.0, max_rotation=8.0, max_scale=0.08, random_state=None,
+                 image_shape=(FACE_SIZE, FACE_SIZE)):
+    """Randomly shifted, rotated and rescaled copies of faces.
+
+    Each face is warped by its own similarity transform about the image
+    centre: a rotation drawn uniformly in ``[-max_rotation, max_rotation]``
+    degrees, a scale in ``[1 - max_scale, 1 + max_scale]`` and a shift in
+    ``[-max_shift, max_shift]`` pixels along each axis, with bilinear
+    interpolation and the border pixels repeated outwards. The draws are made
+    for all faces at once, in order, so face ``i``'s transform depends only on
+    ``random_state`` and ``i``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, h, w) or (n, h * w)
+        Faces, as images or flattened row-major; uint8 or floating point.
+    max_shift : float, default=2.0
+        Largest shift along each axis, in pixels.
+    max_rotation : float, default=8.0
+        Largest rotation, in degrees.
+    max_scale : float, default=0.08
+        Largest relative change of scale; must be below 1.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws.
+    image_shape : tuple of int, default=(48, 48)
+        ``(h, w)`` of flattened faces.
+
+    Returns
+    -------
+    jittered : ndarray of the shape and dtype of ``X``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> faces = np.random.default_rng(0).integers(0, 256, (3, 48, 48), dtype=np.uint8)
+    >>> out = jitter_faces(faces, random_state=0)
+    >>> out.shape, out.dtype
+    ((3, 48, 48), dtype('uint8'))
+    >>> same = jitter_faces(faces, max_shift=0, max_rotation=0, max_scale=0, random_state=0)
+    >>> bool((same == faces).all())
+    True
+    """
+    max_shift = _check_amount("max_shift", max_shift)
+    max_rotation = _check_amount("max_rotation", max_rotation)
+    max_scale = _check_amount("max_scale", max_scale)
+    if max_scale >= 1:
+        raise ValueError(f"max_scale must be below 1 (a scale of 1 - max_scale > 0); "
+                         f"got {max_scale!r}.")
+    images, flat = _as_images(X, image_shape)
+    n, h, w = images.shape
+    if images.dtype not in (np.uint8, np.float32, np.float64):
+        raise ValueError(f"faces must be uint8, float32 or float64; got {images.dtype}.")
+    draws = check_random_state(random_state).uniform(-1.0, 1.0, size=(n, 4))
+    centre = ((w - 1) / 2.0, (h - 1) / 2.0)
+    out = np.empty_like(images)
+    for i, (rotation, scale, dx, dy) in enumerate(draws):
+        M = cv2.getRotationMatrix2D(centre, max_rotation * rotation, 1.0 + max_scale * scale)
+        M[:, 2] += (max_shift * dx, max_shift * dy)
+        out[i] = cv2.warpAffine(np.ascontiguousarray(images[i]), M, (w, h),
+                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(n, -1) if flat else out
