@@ -203,24 +203,22 @@ def list_specs(tags=None):
 
 
 # --------------------------------------------------------------------------
-# The built-in pipelines. Each factory only builds; grids live beside it.
+# The built-in pipelines. Each factory only builds; grids live beside it; why a
+# setting was chosen is in benchmarks/results/CHOICES.md, linked beside it.
 
 def _linear_svm():
-    # LinearSVC's objective, solved jointly for all classes by L-BFGS: the same
-    # accuracy as liblinear at a fraction of its time (benchmarks/bench_training.py).
+    # why: benchmarks/results/CHOICES.md#linear-svm
     return LinearSVM(C=1e-2, tol=1e-3)
 
 
 def _hog_for_linear():
-    # Square-root gamma and L1-sqrt block normalisation: on PublicTest each
-    # added about a point over plain L2-Hys HOG with a linear SVM.
+    # why: benchmarks/results/CHOICES.md#hog-for-linear
     return HOG(orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2),
                block_norm="L1-sqrt", transform_sqrt=True)
 
 
 def _multiscale_hog():
-    # Three cell sizes side by side: on a 10,000-face subsample of Training the
-    # RBF SVM gained about 2 PublicTest points over 8x8 cells alone.
+    # why: benchmarks/results/CHOICES.md#multiscale-hog
     return FeatureUnion([
         (f"hog{c}", HOG(orientations=9, pixels_per_cell=(c, c), cells_per_block=(2, 2),
                         block_norm="L1-sqrt", transform_sqrt=True))
@@ -269,8 +267,7 @@ register(PipelineSpec(
     name="hog-rbfsvm",
     build=lambda rs: Pipeline([
         ("hog", _multiscale_hog()),
-        # not whitened: the RBF kernel then weighs the leading components
-        # most; whitening cost 3.5 PublicTest points on a 10,000-face subsample
+        # not whitened; why: benchmarks/results/CHOICES.md#hog-rbfsvm-pca
         ("pca", PCA(n_components=300, random_state=rs)),
         ("svm", SVC(kernel="rbf", C=10.0, gamma="scale", cache_size=1000,
                     random_state=rs)),
@@ -329,13 +326,10 @@ register(PipelineSpec(
 ))
 
 
-#: --quick runs learn a smaller codebook from fewer descriptors (20,000, not
-#: 50,000: the synthetic default in under a minute, benchmarks/results/synthetic).
+#: --quick codebooks: fewer words and descriptors; why: benchmarks/results/CHOICES.md#quick-bovw
 _QUICK_BOVW = {"bovw__n_words": [200], "bovw__n_samples": [20_000]}
 
-#: --quick local learning: fewer neighbours. (libsvm's one-vs-one, one SVM
-#: fit per test face instead of seven, was much faster in a quick run but
-#: put both local pipelines below their global SVMs: not used.)
+#: --quick local learning: fewer neighbours; why: benchmarks/results/CHOICES.md#quick-local
 _QUICK_LOCAL = {"local__n_neighbors": [100]}
 
 
@@ -356,9 +350,7 @@ register(PipelineSpec(
         ("bovw", _bovw((1,), "histogram", rs)),
         ("svm", LinearSVM(C=1.0, tol=1e-3)),
     ]),
-    # C = 0.3, the smallest of {0.3, 1, 3}, won on PublicTest here and for
-    # the pyramid (benchmarks/results/full-sift/results.json, "search"): the
-    # grid now brackets it.
+    # why: benchmarks/results/CHOICES.md#sift-bovw-c
     grid={"svm__C": [0.1, 0.3, 1.0]},
     quick_grid=_QUICK_BOVW | {"svm__C": [1.0]},
     description="dense SIFT bag of 1,000 visual words (histogram, no pyramid), linear SVM",
@@ -371,6 +363,7 @@ register(PipelineSpec(
         ("bovw", _bovw((1, 2, 4), "presence", rs)),
         ("svm", LinearSVM(C=1.0, tol=1e-3)),
     ]),
+    # why: benchmarks/results/CHOICES.md#sift-bovw-c
     grid={"svm__C": [0.1, 0.3, 1.0]},
     quick_grid=_QUICK_BOVW | {"svm__C": [1.0]},
     description="dense SIFT presence vectors on a 1+2x2+4x4 spatial pyramid, linear SVM",
@@ -379,16 +372,7 @@ register(PipelineSpec(
 
 
 def _bovw_tree(random_state):
-    # The paper's features with a larger vocabulary: 20,000 words under 100
-    # coarse words (a two-level codebook), fitted on 1,000,000 sampled
-    # descriptors. Each descriptor is compared with the 100 coarse words, then
-    # with the words of its 3 nearest coarse cells (about 600), instead of all
-    # 20,000. Side by side in benchmarks/bench_bovw_vocabulary.py, local
-    # learning plus the global SVM scored (PublicTest / PrivateTest %): flat
-    # 10,000 words 63.75 / 65.84 (about 9 minutes more to encode than the
-    # tree), 10,000 under 100 coarse 63.47 / 65.20, 20,000 under 100 coarse
-    # 64.00 / 65.39 with one coarse cell searched and 63.97 / 66.12 with three
-    # (benchmarks/results/bovw_vocabulary*.md).
+    # a two-level codebook; why: benchmarks/results/CHOICES.md#sift-bovw-vocabulary
     return BagOfVisualWords(
         extractor=DenseSIFT(step=2, bin_size=4), n_words=20_000, n_coarse_words=100,
         n_probes=3, n_samples=1_000_000, pyramid_levels=(1, 2, 4), encoding="presence",
@@ -405,19 +389,9 @@ register(PipelineSpec(
             n_jobs=2, global_estimator=LinearSVM(C=0.1, tol=1e-3), global_weight=0.5,
             local_views="all")),
     ]),
-    # k = 200: with 1,000 words it beat k = 500 (benchmarks/results/full-sift)
-    # and tied with k = 100 (58.60 against 58.68 % PublicTest in the full
-    # record of commit 45ecbad); with 10,000 words k = 400 was no better
-    # (issue #3 notes). The weight 0.5 of the global SVM (C = 0.1) was the
-    # best on PublicTest of 0.25, 0.5 and 1, measured side by side from one
-    # local pass by benchmarks/bench_bovw_vocabulary.py (benchmarks/results/
-    # bovw_vocabulary_probes.md): on the grid, each weight would cost another
-    # local pass.
+    # why: benchmarks/results/CHOICES.md#sift-bovw-local
     grid={"local__n_neighbors": [200], "local__global_weight": [0.5]},
-    # --quick: 200 words, local learning alone on the test face, 50
-    # neighbours, no mirror images. With mirror images (and both views and
-    # the global SVM) the whole --quick run took 200-211 s, over its 3-minute
-    # budget (benchmarks/results/quick at commit 8f0063f).
+    # why: benchmarks/results/CHOICES.md#sift-bovw-local-quick
     quick_grid=_QUICK_BOVW | {"bovw__n_coarse_words": [20], "local__n_neighbors": [50],
                               "local__local_views": ["first"],
                               "local__global_estimator": [None]},
@@ -434,12 +408,7 @@ register(PipelineSpec(
 
 
 def _fisher(random_state):
-    # Dense SIFT every 2 pixels at three bin sizes (16, 24 and 32-pixel
-    # patches), square-rooted, PCA to 64 dimensions plus the keypoint position,
-    # a 256-Gaussian mixture: 2 x 256 x 66 = 33,792 values per face, held in
-    # float16 (3.9 GB for Training and its mirror images instead of 7.8 GB).
-    # Every posterior is kept (posterior_threshold=0): dropping the small ones
-    # encodes faster, but its effect on accuracy is not yet measured.
+    # float16, every posterior kept; why: benchmarks/results/CHOICES.md#fisher-vectors
     return FisherVector(
         extractor=DenseSIFT(step=2, bin_size=(4, 6, 8), dtype="uint8"), n_components=256,
         pca_components=64, spatial_weight=1.0, n_samples=200_000,
@@ -447,21 +416,12 @@ def _fisher(random_state):
     )
 
 
-#: --quick runs fit a small mixture on fewer descriptors (as _QUICK_BOVW). The Fisher
-#: pipelines also leave out mirror images in --quick runs (quick_mirror=False):
-#: they double the faces to encode (35 s of features in the quick record of
-#: commit 8f0063f).
+#: --quick mixtures: smaller, fewer descriptors; why: benchmarks/results/CHOICES.md#quick-fisher
 _QUICK_FISHER = {"fisher__n_components": [16], "fisher__n_samples": [20_000]}
 
 
 def _fisher_svm():
-    # tol=1e-2 stops L-BFGS earlier than 1e-3 for 0.1 PublicTest point
-    # (sift-fisher-linearsvm: 63.22 % with 1e-3 and 63.11 % with 1e-2 in
-    # benchmarks/results/full as of commits 960a43c and 06b8d36, on the same
-    # features); the fit passes over 57,418 x 33,792 floats at every iteration.
-    # Cached: sift-fisher-linearsvm and sift-fisher-local+global fit this
-    # model with C = 0.3 on the same features (run_protocol gives the cache
-    # its feature cache's location).
+    # why: benchmarks/results/CHOICES.md#fisher-svm
     return CachedClassifier(LinearSVM(C=0.3, tol=1e-2, n_jobs=2))
 
 
@@ -471,8 +431,7 @@ register(PipelineSpec(
         ("fisher", _fisher(rs)),
         ("svm", _fisher_svm()),
     ]),
-    # C chosen in benchmarks/results/shipped/results.json ("search"); every value is
-    # a fit on the whole Training matrix, cached (C = 0.3 is shared with the next pipeline).
+    # why: benchmarks/results/CHOICES.md#sift-fisher-c
     grid={"svm__estimator__C": [0.3, 1.0, 3.0]},
     quick_grid=_QUICK_FISHER | {"svm__estimator__C": [0.1]},
     mirror_train=True,
@@ -493,18 +452,7 @@ register(PipelineSpec(
             n_jobs=2, global_estimator=_fisher_svm(), global_weight=0.75,
             local_views="first")),
     ]),
-    # k = 300 beat k = 200 on PublicTest (benchmarks/results/full-fisher/
-    # results.json, "search"). The weight of the global SVM's scores is the
-    # best on PublicTest of those measured side by side from one local pass
-    # by benchmarks/bench_local_global.py (benchmarks/results/local_global.md,
-    # on the features of the full record of commit d73644e; 0.5 had been the
-    # best on those of commit 45ecbad): on the grid, each weight would cost
-    # another pass. local_views="first":
-    # local learning on the test face only, the global SVM on the face and
-    # its mirror image. A second local fit per face, for the mirror image,
-    # doubled the cost of local learning for 0.17 PublicTest points
-    # (sift-fisher-local: 66.23 % in benchmarks/results/full-fisher, 66.40 %
-    # in benchmarks/results/full as of commit 960a43c).
+    # why: benchmarks/results/CHOICES.md#sift-fisher-local-global
     grid={"local__n_neighbors": [300], "local__global_weight": [0.75]},
     quick_grid=_QUICK_FISHER | _QUICK_LOCAL,
     mirror_train=True,

@@ -73,3 +73,20 @@ def test_quick_mirror_turns_mirror_images_off_in_quick_runs_only():
     assert spec.get_mirror(quick=True) == (False, False)
     kept = PipelineSpec("x", None, mirror_train=True, mirror_test=False)
     assert kept.get_mirror(quick=True) == (True, False)
+
+
+def test_every_why_link_of_the_registry_names_a_section_of_choices_md():
+    """Why a setting was chosen lives in benchmarks/results/CHOICES.md, one section a setting."""
+    import re
+    from pathlib import Path
+
+    import fer_classic.registry
+
+    root = Path(__file__).resolve().parents[1]
+    links = re.findall(r"benchmarks/results/CHOICES\.md#([\w-]+)",
+                       Path(fer_classic.registry.__file__).read_text())
+    sections = re.findall(r"^## ([\w-]+)$", (root / "benchmarks/results/CHOICES.md").read_text(),
+                          flags=re.M)
+    assert links, "the registry links no setting to its reasons"
+    assert set(links) <= set(sections), sorted(set(links) - set(sections))
+    assert set(sections) <= set(links), sorted(set(sections) - set(links))
