@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_description  # noqa: E402
+from machine import machine_description, write_record  # noqa: E402
 
 from fer_classic import SPLITS  # noqa: E402
 from fer_classic.datasets import load_fer2013  # noqa: E402
@@ -82,10 +82,7 @@ def main(argv=None):
               f"{machine_description()}",
               "Command: `python benchmarks/ablation_bovw.py --data ../shared/fer2013 "
               "--out benchmarks/results/ablation_bovw.md`", ""]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
+    write_record("\n".join(lines), args.out)
 
 
 if __name__ == "__main__":

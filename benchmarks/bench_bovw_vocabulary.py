@@ -42,7 +42,7 @@ from sklearn.pipeline import Pipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cached_features import accuracy  # noqa: E402
-from machine import machine_description  # noqa: E402
+from machine import machine_description, write_record  # noqa: E402
 
 from fer_classic import SPLITS  # noqa: E402
 from fer_classic.datasets import load_fer2013  # noqa: E402
@@ -144,9 +144,7 @@ def main(argv=None):
         f"Wall time {wall:.0f} s. Machine: {machine_description()}",
         f"Command: `{command}`",
         ""])
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
+    write_record(text, args.out)
 
 
 if __name__ == "__main__":

@@ -25,13 +25,14 @@ from pathlib import Path
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cached_features import TESTS, accuracy, cached_features  # noqa: E402
-from machine import machine_description  # noqa: E402
+from cached_features import (  # noqa: E402
+    TESTS, accuracy, cached_features, global_row, markdown_row, record_footer,
+)
+from machine import write_record  # noqa: E402
 
 from fer_classic.datasets import load_fer2013  # noqa: E402
 from fer_classic.models import ClusteredLocalClassifier, mirror_averaged_scores  # noqa: E402
 from fer_classic.utils.progress import log, show_progress  # noqa: E402
-from fer_classic.utils.fileio import atomic_write  # noqa: E402
 
 PIPELINE = "sift-fisher-linearsvm"  # its features and its (cached) global SVM
 
@@ -52,14 +53,13 @@ def main(argv=None):
     data = load_fer2013(args.data)
     run = cached_features(data, PIPELINE, args.seed)
     pipe, F, y_train, ys, cache = run.pipeline, run.features, run.y_train, run.y_test, run.cache
-    tests = TESTS
     glob = clone(pipe.steps[-1][1]).set_params(memory=str(cache))
     timings = {}
     with show_progress():
         t0 = time.perf_counter()
         glob.fit(F["Training"], y_train)
         timings["global fit"] = time.perf_counter() - t0
-    G = {s: mirror_averaged_scores(glob, F[s], F[f"{s} mirrored"]) for s in tests}
+    G = {s: mirror_averaged_scores(glob, F[s], F[f"{s} mirrored"]) for s in TESTS}
     rows = []
     for C in args.clusters:
         clf = ClusteredLocalClassifier(n_clusters=C, n_neighbors=args.neighbors,
@@ -72,19 +72,16 @@ def main(argv=None):
         mb = (clf.coef_.nbytes + clf.centres_.nbytes + clf.intercept_.nbytes) / 2**20
         for e in args.experts:
             clf.set_params(n_experts=e)
-            L = {s: clf.decision_function(F[s]) for s in tests}
+            L = {s: clf.decision_function(F[s]) for s in TESTS}
             for w in args.weights:
-                rows.append((C, e, w, mb, *(accuracy(L[s] + w * G[s], ys[s]) for s in tests)))
+                rows.append((C, e, w, mb, *(accuracy(L[s] + w * G[s], ys[s]) for s in TESTS)))
     best = {C: max((r for r in rows if r[0] == C), key=lambda r: r[4]) for C in args.clusters}
     lines = ["| clusters | experts per face | global weight | local models MB (float16) "
              "| PublicTest % | PrivateTest % |", "|---|---|---|---|---|---|"]
     for r in rows:
         cells = [f"{r[0]}", f"{r[1]}", f"{r[2]:g}", f"{r[3]:.0f}", f"{r[4]:.2f}", f"{r[5]:.2f}"]
-        if r is best[r[0]]:
-            cells = [f"**{c}**" for c in cells]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines.append("| global SVM alone | | | | "
-                 + " | ".join(f"{accuracy(G[s], ys[s]):.2f}" for s in tests) + " |")
+        lines.append(markdown_row(cells, bold=r is best[r[0]]))
+    lines.append(global_row(G, ys, blanks=3))
     lines += [
         "",
         f"Each number of clusters' best row on PublicTest in bold. Features and global SVM "
@@ -92,19 +89,9 @@ def main(argv=None):
         f"images; local models fitted on the {args.neighbors} Training vectors nearest each "
         "centre; the local models score each test face, the global SVM the face and its "
         "mirror image (mean).",
-        "",
-        "Seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items())
-        + f"; wall time {time.perf_counter() - t_start:.0f} s (features and the global fit "
-        "from the cache when a bench run made them).",
-        f"Machine: {machine_description()}",
-        "Command: `python benchmarks/bench_clustered.py " + " ".join(argv) + "`",
-        "",
+        *record_footer("bench_clustered.py", argv, timings, t_start),
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with atomic_write(args.out) as fh:
-            fh.write(text)
+    write_record("\n".join(lines), args.out)
 
 
 if __name__ == "__main__":

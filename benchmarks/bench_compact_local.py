@@ -27,13 +27,14 @@ from sklearn.base import clone
 from sklearn.decomposition import PCA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cached_features import TESTS, accuracy, cached_features  # noqa: E402
-from machine import machine_description  # noqa: E402
+from cached_features import (  # noqa: E402
+    TESTS, accuracy, cached_features, global_row, markdown_row, record_footer,
+)
+from machine import write_record  # noqa: E402
 
 from fer_classic.datasets import load_fer2013  # noqa: E402
 from fer_classic.models import mirror_averaged_scores  # noqa: E402
 from fer_classic.utils.blockwise import as_compute, row_blocks  # noqa: E402
-from fer_classic.utils.fileio import atomic_write  # noqa: E402
 from fer_classic.utils.progress import log, show_progress  # noqa: E402
 
 PIPELINE = "sift-fisher-local+global"
@@ -109,11 +110,7 @@ def main(argv=None):
         timings[f"local {d}"] = seconds
         for w in [0.0] + list(args.weights):
             rows.append((d, mb, w, seconds, *(accuracy(L[s] + w * G[s], ys[s]) for s in TESTS)))
-    text = _table(rows, G, ys, spec, combined, args, argv, timings, t_start)
-    print(text)
-    if args.out:
-        with atomic_write(args.out) as fh:
-            fh.write(text)
+    write_record(_table(rows, G, ys, spec, combined, args, argv, timings, t_start), args.out)
 
 
 def _table(rows, G, ys, spec, combined, args, argv, timings, t_start):
@@ -126,11 +123,8 @@ def _table(rows, G, ys, spec, combined, args, argv, timings, t_start):
     for r in rows:
         cells = [f"{r[0]}" if r[0] == "full" else f"PCA {r[0]}", f"{r[1]:,.0f}", f"{r[2]:g}",
                  f"{r[3]:.0f}", f"{r[4]:.2f}", f"{r[5]:.2f}"]
-        if r is best.get(r[0]):
-            cells = [f"**{c}**" for c in cells]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines.append("| global SVM alone | | | | "
-                 + " | ".join(f"{accuracy(G[s], ys[s]):.2f}" for s in TESTS) + " |")
+        lines.append(markdown_row(cells, bold=r is best.get(r[0])))
+    lines.append(global_row(G, ys, blanks=3))
     lines += [
         "",
         f"Each code's best weight on PublicTest in bold (weight 0: local learning alone). "
@@ -140,13 +134,7 @@ def _table(rows, G, ys, spec, combined, args, argv, timings, t_start):
         f"neighbours by dot product) on the test face. PCA fitted on {args.pca_samples:,} "
         "Training vectors, codes re-normalised to unit length; 'keeps' counts the Training "
         "codes and the projection in float16 (for `full`, the Training matrix as held).",
-        "",
-        "Seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items())
-        + f"; wall time {time.perf_counter() - t_start:.0f} s (features and the global fit "
-        "from the cache when a bench run made them).",
-        f"Machine: {machine_description()}",
-        "Command: `python benchmarks/bench_compact_local.py " + " ".join(argv) + "`",
-        "",
+        *record_footer("bench_compact_local.py", argv, timings, t_start),
     ]
     return "\n".join(lines)
 

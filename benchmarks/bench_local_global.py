@@ -26,13 +26,14 @@ from pathlib import Path
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cached_features import TESTS, accuracy, cached_features  # noqa: E402
-from machine import machine_description  # noqa: E402
+from cached_features import (  # noqa: E402
+    TESTS, accuracy, cached_features, global_row, record_footer,
+)
+from machine import write_record  # noqa: E402
 
 from fer_classic.datasets import load_fer2013  # noqa: E402
 from fer_classic.models import mirror_averaged_scores  # noqa: E402
 from fer_classic.utils.progress import log, show_progress  # noqa: E402
-from fer_classic.utils.fileio import atomic_write  # noqa: E402
 
 PIPELINE = "sift-fisher-local+global"
 
@@ -53,7 +54,6 @@ def main(argv=None):
     data = load_fer2013(args.data)
     run = cached_features(data, PIPELINE, args.seed)
     pipe, F, y_train, ys, cache = run.pipeline, run.features, run.y_train, run.y_test, run.cache
-    tests = TESTS
 
     combined = pipe.steps[-1][1]
     local = clone(combined).set_params(global_estimator=None)
@@ -71,7 +71,7 @@ def main(argv=None):
         glob.fit(F["Training"], y_train)
         timings["global fit"] = time.perf_counter() - t0
         local.fit(F["Training"], y_train)
-        for s in tests:
+        for s in TESTS:
             global_scores[s] = mirror_averaged_scores(glob, F[s], F[f"{s} mirrored"])
             log(f"local learning on {s} (k = {local.n_neighbors})")
             t0 = time.perf_counter()
@@ -80,15 +80,14 @@ def main(argv=None):
         log(f"{s}: local {accuracy(local_scores[s], ys[s]):.2f} %, "
             f"global {accuracy(global_scores[s], ys[s]):.2f} %")
 
-    rows = [(w, *(accuracy(local_scores[s] + w * global_scores[s], ys[s]) for s in tests))
+    rows = [(w, *(accuracy(local_scores[s] + w * global_scores[s], ys[s]) for s in TESTS))
             for w in args.weights]
     best = max(rows, key=lambda r: r[1])[0]  # first of the best PublicTest weights
     lines = ["| global_weight | PublicTest % | PrivateTest % |", "|---|---|---|"]
     for w, pub, priv in rows:
         mark = " (best PublicTest)" if w == best else ""
         lines.append(f"| {w:g}{mark} | {pub:.2f} | {priv:.2f} |")
-    lines.append("| global SVM alone | "
-                 + " | ".join(f"{accuracy(global_scores[s], ys[s]):.2f}" for s in tests) + " |")
+    lines.append(global_row(global_scores, ys))
     registry_weight = combined.global_weight
     # the registry's global SVM sits in a CachedClassifier: its C is nested
     glob_C = next(v for k, v in glob.get_params().items() if k.rsplit("__", 1)[-1] == "C")
@@ -101,19 +100,10 @@ def main(argv=None):
            "image (mean). " if local.local_views == "first" else
            "Both scores are means over each test face and its mirror image. ")
         + "w = 0 is local learning alone.",
-        "",
-        "Seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items())
-        + f"; wall time {time.perf_counter() - t_start:.0f} s (features and the global fit "
-        "from the cache when a full bench run made them).",
-        f"Machine: {machine_description()}",
-        "Command: `python benchmarks/bench_local_global.py " + " ".join(argv) + "`",
-        "",
+        *record_footer("bench_local_global.py", argv, timings, t_start,
+                       made_by="a full bench run"),
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with atomic_write(args.out) as fh:
-            fh.write(text)
+    write_record("\n".join(lines), args.out)
 
 
 if __name__ == "__main__":

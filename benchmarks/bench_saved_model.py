@@ -49,11 +49,10 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_description  # noqa: E402
+from machine import machine_description, write_record  # noqa: E402
 
 from fer_classic.datasets import load_fer2013  # noqa: E402
 from fer_classic.persist import load_model, read_model_info  # noqa: E402
-from fer_classic.utils.fileio import atomic_write  # noqa: E402
 
 
 def _rss_mb():
@@ -116,11 +115,7 @@ def main(args):
     cmd = "python benchmarks/bench_saved_model.py " + " ".join(
         shlex.quote(a) for a in sys.argv[1:])
     lines += ["", f"Machine: {machine_description()}", f"Command: `{cmd}`", ""]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with atomic_write(args.out) as fh:
-            fh.write(text)
+    write_record("\n".join(lines), args.out)
     return 0
 
 

@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_description  # noqa: E402
+from machine import machine_description, write_record  # noqa: E402
 
 from fer_classic.datasets import load_fer2013  # noqa: E402
 from fer_classic.features import HOG  # noqa: E402
@@ -53,8 +53,8 @@ def main(argv=None):
         t0 = time.perf_counter()
         clf.fit(Ftr, ytr)
         fit = time.perf_counter() - t0
-        rows.append((name, fit, np.mean(clf.predict(Fte) == yte), _objective(clf, Ftr, ytr,
-                                                                          args.C)))
+        rows.append((name, fit, np.mean(clf.predict(Fte) == yte),
+                     _objective(clf, Ftr, ytr, args.C)))
         print(f"{name}: fit {fit:.1f} s", file=sys.stderr, flush=True)
 
     ratio = rows[1][1] / rows[0][1]
@@ -69,10 +69,7 @@ def main(argv=None):
               f"Machine: {machine_description()}",
               "Command: `python benchmarks/bench_training.py --data ../shared/fer2013 "
               "--out benchmarks/results/training.md`", ""]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
+    write_record("\n".join(lines), args.out)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 The scripts that vary one part of a pipeline (the classifier, a weight) on
 FER2013 start from the features of the three splits and the labels, read
-from the bench's on-disk cache when a bench run made them.
+from the bench's on-disk cache when a bench run made them, and end their
+records with the same rows and footer.
 """
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from fer_classic.datasets import get_cache_dir
 from fer_classic.protocol import compute_features
 from fer_classic.registry import get_spec
 from fer_classic.runner import feature_cache_key
+from machine import machine_description
 
 #: The splits that are scored.
 TESTS = ("PublicTest", "PrivateTest")
@@ -52,3 +55,27 @@ def cached_features(data, name, seed):
 def accuracy(scores, y):
     """Accuracy in percent of the class with the largest score, row by row."""
     return 100.0 * float(np.mean(np.argmax(scores, axis=1) == y))
+
+
+def markdown_row(cells, bold=False):
+    """One row of a Markdown table (cells are strings), every cell in bold when ``bold``."""
+    return "| " + " | ".join(f"**{c}**" if bold else c for c in cells) + " |"
+
+
+def global_row(scores, y_test, blanks=0):
+    """The table row of the global SVM alone: ``blanks`` empty cells, then its accuracies."""
+    return ("| global SVM alone | " + "| " * blanks
+            + " | ".join(f"{accuracy(scores[s], y_test[s]):.2f}" for s in TESTS) + " |")
+
+
+def record_footer(script, argv, timings, t_start, made_by="a bench run"):
+    """The last lines of a record: seconds, wall time, machine and command."""
+    return [
+        "",
+        "Seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items())
+        + f"; wall time {time.perf_counter() - t_start:.0f} s (features and the global fit "
+        f"from the cache when {made_by} made them).",
+        f"Machine: {machine_description()}",
+        f"Command: `python benchmarks/{script} " + " ".join(argv) + "`",
+        "",
+    ]

@@ -1,7 +1,9 @@
-"""Describe the machine a benchmark ran on (imported by the benchmark scripts)."""
+"""The machine a benchmark ran on, and the writing of its record (for the benchmark scripts)."""
 
 import os
 import platform
+
+from fer_classic.utils.fileio import atomic_write
 
 
 def machine_description():
@@ -30,6 +32,14 @@ def machine_description():
             pass
     return (f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} "
             f"{platform.release()}; Python {platform.python_version()}; " + ", ".join(versions))
+
+
+def write_record(text, out=None):
+    """Print a record and, given ``out``, write it there (atomically)."""
+    print(text)
+    if out:
+        with atomic_write(out) as fh:
+            fh.write(text)
 
 
 if __name__ == "__main__":
