@@ -17,7 +17,6 @@ Usage::
 """
 
 import argparse
-import resource
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_description  # noqa: E402
+from machine import machine_description, peak_memory_mb  # noqa: E402
 
 from fer_classic import SPLITS  # noqa: E402
 from fer_classic.datasets import get_cache_dir, load_fer2013  # noqa: E402
@@ -104,7 +103,7 @@ def table(rows, y):
 
 def record(args, rows, y, wall):
     """The Markdown record of the pipelines measured so far."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_memory_mb()
     done = [f"{name}{' (equalised)' if eq else ''}" for name, eq, _ in rows]
     lines = [
         "# Contrast robustness: PrivateTest accuracy % under changed pixels",

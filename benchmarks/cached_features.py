@@ -17,7 +17,7 @@ from fer_classic.datasets import get_cache_dir
 from fer_classic.protocol import compute_features
 from fer_classic.registry import get_spec
 from fer_classic.runner import feature_cache_key
-from machine import machine_description
+from machine import machine_description, peak_memory_mb
 
 #: The splits that are scored.
 TESTS = ("PublicTest", "PrivateTest")
@@ -74,7 +74,8 @@ def record_footer(script, argv, timings, t_start, made_by="a bench run"):
         "",
         "Seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items())
         + f"; wall time {time.perf_counter() - t_start:.0f} s (features and the global fit "
-        f"from the cache when {made_by} made them).",
+        f"from the cache when {made_by} made them); peak memory {peak_memory_mb():,.0f} MB "
+        "(largest resident set of this process or its workers).",
         f"Machine: {machine_description()}",
         f"Command: `python benchmarks/{script} " + " ".join(argv) + "`",
         "",

@@ -2,6 +2,7 @@
 
 import os
 import platform
+import resource
 
 from fer_classic.utils.fileio import atomic_write
 
@@ -32,6 +33,12 @@ def machine_description():
             pass
     return (f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} "
             f"{platform.release()}; Python {platform.python_version()}; " + ", ".join(versions))
+
+
+def peak_memory_mb():
+    """The largest resident set so far of this process or any finished child of it, in MB."""
+    return max(resource.getrusage(who).ru_maxrss
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
 
 
 def write_record(text, out=None):

@@ -207,7 +207,7 @@ def _features(features, ordered, data_key, mem, mirror_train, mirror_test, verbo
 
 
 def compute_features(pipeline, splits, *, data_key=None, memory=None, mirror_train=False,
-                     mirror_test=False, verbose=False):
+                     mirror_test=False, verbose=False, return_fitted=False):
     """Features of the three splits from a pipeline's feature steps, as the protocol sees them.
 
     The steps before the classifier are fitted on Training and transform
@@ -221,6 +221,9 @@ def compute_features(pipeline, splits, *, data_key=None, memory=None, mirror_tra
         Feature steps followed by a classifier (which is not used).
     splits, data_key, memory, mirror_train, mirror_test, verbose
         As for :func:`run_protocol`.
+    return_fitted : bool, default=False
+        Also return the feature steps as fitted on Training (read from the
+        cache with the matrices), e.g. to transform more faces alike.
 
     Returns
     -------
@@ -229,6 +232,9 @@ def compute_features(pipeline, splits, *, data_key=None, memory=None, mirror_tra
         stacked below), ``"PublicTest"``, ``"PrivateTest"`` and, with
         ``mirror_test``, ``"PublicTest mirrored"`` and ``"PrivateTest
         mirrored"``.
+    fitted : sklearn.pipeline.Pipeline
+        The fitted feature steps; only with ``return_fitted``, as
+        ``(fitted, features)``.
 
     Examples
     --------
@@ -248,10 +254,11 @@ def compute_features(pipeline, splits, *, data_key=None, memory=None, mirror_tra
                         "classifier.")
     ordered = _ordered_splits(splits)
     features = Pipeline(clone(pipeline).steps[:-1])
-    _, F_all, _ = _features(features, ordered, data_key, _memory(memory, data_key),
-                            mirror_train, mirror_test, verbose)
+    fitted, F_all, _ = _features(features, ordered, data_key, _memory(memory, data_key),
+                                 mirror_train, mirror_test, verbose)
     names = list(SPLITS) + ([f"{s} mirrored" for s in SPLITS[1:]] if mirror_test else [])
-    return dict(zip(names, F_all))
+    F = dict(zip(names, F_all))
+    return (fitted, F) if return_fitted else F
 
 
 def _with_memory(classifier, mem):

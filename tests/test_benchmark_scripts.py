@@ -120,6 +120,42 @@ def small_fisher_svm(monkeypatch, tmp_path):
 
 
 @pytest.mark.slow
+def test_bench_jitter_stacks_jittered_copies_and_tabulates(small_fisher_svm, tmp_path,
+                                                           monkeypatch):
+    import bench_jitter
+
+    data = make_synthetic_faces(n_per_class=12, random_state=0)
+    monkeypatch.setattr(bench_jitter, "load_fer2013", lambda path: data)
+    out = tmp_path / "jitter.md"
+    bench_jitter.main(["--data", "unused", "--C", "0.1", "1", "--copies", "2", "--out", str(out)])
+    text = out.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| Training set")
+    assert [r.split(" | ")[:2] for r in rows[1:]] == [
+        ["| faces + mirror images", "0.1"], ["| + 2 jittered copies", "0.1"],
+        ["| faces + mirror images", "1"], ["| + 2 jittered copies", "1"]]
+    assert rows[2].count(", p = ") == 2 and ", p = " not in rows[1]
+    assert "Command: `python benchmarks/bench_jitter.py --data unused --C 0.1 1" in text
+    # the stacked matrix: the features, then each copy encoded by the same fitted steps
+    X, _ = data.get_split("Training")
+    F = np.arange(6 * 2 * len(X), dtype=np.float32).reshape(2 * len(X), 6)
+
+    class Steps:
+        def transform(self, faces):
+            return faces.reshape(len(faces), -1)[:, :6].astype(np.float32)
+
+    out = bench_jitter.jittered_training(Steps(), F, X, copies=2, amounts={}, seed=5, block=7)
+    assert out.shape == (3 * len(F), 6)
+    np.testing.assert_array_equal(out[:len(F)], F)
+    from fer_classic.datasets import jitter_faces, mirror_faces
+    both = np.concatenate([X, mirror_faces(X)])
+    for c in range(2):
+        expect = jitter_faces(both, random_state=5 + c).reshape(len(both), -1)[:, :6]
+        np.testing.assert_array_equal(out[(1 + c) * len(F):(2 + c) * len(F)], expect)
+    sys.modules.pop("bench_jitter", None)
+
+
+@pytest.mark.slow
 def test_bench_clustered_writes_a_row_per_setting(small_fisher_svm, tmp_path, monkeypatch):
     import bench_clustered
 

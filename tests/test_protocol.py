@@ -187,6 +187,12 @@ def test_compute_features_are_those_the_protocol_uses(tmp_path):
     run_protocol(pipe, {}, splits, data_key="k", memory=tmp_path, mirror_train=True,
                  mirror_test=True, verbose=False)
     assert sorted(tmp_path.rglob("output.pkl")) == entries
+    # the fitted feature steps come from the same cache entry and transform alike
+    fitted, F2 = compute_features(pipe, splits, data_key="k", memory=tmp_path, mirror_train=True,
+                                  mirror_test=True, verbose=False, return_fitted=True)
+    assert sorted(tmp_path.rglob("output.pkl")) == entries
+    np.testing.assert_array_equal(F2["PublicTest"], F["PublicTest"])
+    np.testing.assert_array_equal(fitted.transform(splits["PublicTest"][0]), F["PublicTest"])
     with pytest.raises(TypeError, match="feature steps"):
         compute_features(Pipeline([("svm", LinearSVM())]), splits)
     with pytest.raises(ValueError, match="missing"):
