@@ -10,24 +10,29 @@ cheaper (:func:`fit_two_level_codebook`, :func:`assign_words_two_level`).
 """
 
 import numbers
+from numbers import Integral
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils.parallel import map_chunks
 from ..utils.progress import log, progress_enabled
 from ..utils.validation import check_positive_int
+from ._face import N_JOBS_CONSTRAINT
 from .sift import DenseSIFT, _as_face_stack, sample_descriptors
 
 __all__ = ["BagOfVisualWords", "allocate_words", "assign_words", "assign_words_two_level",
            "fit_two_level_codebook", "pyramid_cells"]
 
-_ENCODINGS = ("histogram", "presence")
-_NORMS = ("l1", "l2", None)
+_POSITIVE_INT = [Interval(Integral, 1, None, closed="left")]
+#: what BagOfVisualWords and FisherVector need of a descriptor extractor
+#: (``positions_`` too, once fitted)
+EXTRACTOR_CONSTRAINT = [HasMethods(["fit", "transform_descriptors"]), None]
 #: float32 values in a distance block of assign_words (16 MB)
 _BLOCK_VALUES = 1 << 22
 
@@ -432,35 +437,46 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
+    _parameter_constraints = {
+        "extractor": EXTRACTOR_CONSTRAINT,
+        "n_words": _POSITIVE_INT,
+        "n_samples": _POSITIVE_INT,
+        "n_coarse_words": [Interval(Integral, 1, None, closed="left"), None],
+        "n_probes": _POSITIVE_INT,
+        # a sequence of grid sizes is checked in fit (see _check_levels)
+        "pyramid_levels": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "encoding": [StrOptions({"histogram", "presence"})],
+        "normalize": [StrOptions({"l1", "l2"}), None],
+        "level_weights": ["array-like", None],
+        "n_init": _POSITIVE_INT,
+        "max_iter": _POSITIVE_INT,
+        "batch_size": _POSITIVE_INT,
+        "chunk_size": _POSITIVE_INT,
+        "sparse_output": ["boolean"],
+        "random_state": ["random_state"],
+        "n_jobs": N_JOBS_CONSTRAINT,
+    }
+
     # ------------------------------------------------------------------ fit
-    def _validate_params(self):
-        check_positive_int(self.n_words, "n_words")
-        check_positive_int(self.n_samples, "n_samples")
-        check_positive_int(self.n_probes, "n_probes")
-        if self.n_coarse_words is not None:
-            check_positive_int(self.n_coarse_words, "n_coarse_words")
-            if self.n_coarse_words > self.n_words:
-                raise ValueError(f"n_coarse_words must not exceed n_words={self.n_words}; "
-                                 f"got {self.n_coarse_words}.")
-        check_positive_int(self.n_init, "n_init")
-        check_positive_int(self.max_iter, "max_iter")
-        check_positive_int(self.batch_size, "batch_size")
-        check_positive_int(self.chunk_size, "chunk_size")
+    def _check_params(self):
+        """What the parameter constraints cannot say; returns the pyramid levels.
+
+        ``n_coarse_words`` at most ``n_words``, the pyramid levels distinct
+        positive ints, one finite non-negative level weight per level.
+        """
+        if self.n_coarse_words is not None and self.n_coarse_words > self.n_words:
+            raise ValueError(f"n_coarse_words must not exceed n_words={self.n_words}; "
+                             f"got {self.n_coarse_words}.")
         levels = _check_levels(self.pyramid_levels)
-        if self.encoding not in _ENCODINGS:
-            raise ValueError(f"encoding must be one of {_ENCODINGS}; got {self.encoding!r}.")
-        if self.normalize not in _NORMS:
-            raise ValueError(f"normalize must be 'l1', 'l2' or None; got {self.normalize!r}.")
         if self.level_weights is not None:
             w = np.asarray(self.level_weights, dtype=float)
             if w.shape != (len(levels),) or not np.all(np.isfinite(w)) or np.any(w < 0):
                 raise ValueError(
                     f"level_weights must hold one finite non-negative weight per pyramid level "
                     f"({len(levels)} for pyramid_levels={levels}); got {self.level_weights!r}.")
-        if not isinstance(self.sparse_output, (bool, np.bool_)):
-            raise ValueError(f"sparse_output must be True or False; got {self.sparse_output!r}.")
         return levels
 
+    @_fit_context(prefer_skip_nested_validation=False)  # the extractor validates its own
     def fit(self, X, y=None):
         """Learn the codebook from a sample of the faces' descriptors.
 
@@ -474,7 +490,7 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
         -------
         self : BagOfVisualWords
         """
-        levels = self._validate_params()
+        self._check_params()
         faces = _as_face_stack(X, name="X", dtype=None)
         n = len(faces)
         rng = check_random_state(self.random_state)

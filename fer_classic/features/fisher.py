@@ -14,20 +14,22 @@ With ``K`` Gaussians over ``d``-dimensional projected descriptors the
 vector has ``2 * K * d`` values; it is dense.
 """
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils import jit
 from ..utils.jit import resolve_backend
 from ..utils.parallel import map_chunks
 from ..utils.progress import log, progress_enabled
-from ..utils.validation import check_positive_int
+from ._face import N_JOBS_CONSTRAINT
+from .bovw import EXTRACTOR_CONSTRAINT
 from .sift import DenseSIFT, _as_face_stack, sample_descriptors
 
 __all__ = ["FisherVector", "fisher_vector"]
@@ -229,6 +231,21 @@ class FisherVector(TransformerMixin, BaseEstimator):
     (21, 80)
     """
 
+    _parameter_constraints = {
+        "extractor": EXTRACTOR_CONSTRAINT,
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "pca_components": [Interval(Integral, 1, None, closed="left")],
+        "hellinger": ["boolean"],
+        "spatial_weight": [Interval(Real, 0, np.inf, closed="left")],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "chunk_size": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": N_JOBS_CONSTRAINT,
+        "posterior_threshold": [Interval(Real, 0, 1, closed="left")],
+        "dtype": [StrOptions(set(_DTYPES))],
+    }
+
     def __init__(self, extractor=None, n_components=128, pca_components=64, hellinger=True,
                  spatial_weight=1.0, n_samples=200_000, max_iter=50, chunk_size=256,
                  random_state=0, n_jobs=None, posterior_threshold=0.0, dtype="float32"):
@@ -244,21 +261,6 @@ class FisherVector(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.posterior_threshold = posterior_threshold
         self.dtype = dtype
-
-    def _validate_params(self):
-        for name in ("n_components", "pca_components", "n_samples", "max_iter", "chunk_size"):
-            check_positive_int(getattr(self, name), name)
-        if not isinstance(self.hellinger, (bool, np.bool_)):
-            raise ValueError(f"hellinger must be True or False; got {self.hellinger!r}.")
-        sw = self.spatial_weight
-        if (not isinstance(sw, numbers.Real) or isinstance(sw, bool) or not np.isfinite(sw)
-                or sw < 0):
-            raise ValueError(f"spatial_weight must be a finite number >= 0; got {sw!r}.")
-        pt = self.posterior_threshold
-        if (not isinstance(pt, numbers.Real) or isinstance(pt, bool) or not 0 <= pt < 1):
-            raise ValueError(f"posterior_threshold must be a number in [0, 1); got {pt!r}.")
-        if self.dtype not in _DTYPES:
-            raise ValueError(f"dtype must be one of {sorted(_DTYPES)}; got {self.dtype!r}.")
 
     def _positions_scaled(self):
         h, w = self.image_shape_
@@ -279,6 +281,7 @@ class FisherVector(TransformerMixin, BaseEstimator):
             z = np.concatenate([z, np.broadcast_to(xy, (m, p, 2))], axis=2)
         return z
 
+    @_fit_context(prefer_skip_nested_validation=False)  # the extractor validates its own
     def fit(self, X, y=None):
         """Learn the PCA and the mixture from a sample of the faces' descriptors.
 
@@ -292,7 +295,6 @@ class FisherVector(TransformerMixin, BaseEstimator):
         -------
         self : FisherVector
         """
-        self._validate_params()
         faces = _as_face_stack(X, name="X", dtype=None)
         rng = check_random_state(self.random_state)
         extractor = DenseSIFT() if self.extractor is None else clone(self.extractor)
@@ -342,7 +344,8 @@ class FisherVector(TransformerMixin, BaseEstimator):
             the dtype ``dtype`` names.
         """
         check_is_fitted(self)
-        self._validate_params()
+        # dtype and posterior_threshold may have been set after fit
+        self._validate_params()  # scikit-learn's, against _parameter_constraints
         faces = _as_face_stack(X, name="X", image_shape=self.image_shape_, dtype=None)
         every = np.arange(len(self.positions_))
         gmm = self.gmm_
@@ -356,6 +359,32 @@ class FisherVector(TransformerMixin, BaseEstimator):
 
         return map_chunks(encode, faces, chunk_size=self.chunk_size, n_jobs=self.n_jobs,
                           desc="Fisher vectors")
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``fv_{mu|sigma}_g{gaussian}_{dimension}`` of the output columns.
+
+        The gradients with respect to the means come first, then those with
+        respect to the standard deviations, Gaussian by Gaussian; the
+        dimensions of each are the PCA components ``pca0``, ``pca1``, ...
+        followed, with ``spatial_weight > 0``, by the keypoint's ``row`` and
+        ``col``.
+
+        Parameters
+        ----------
+        input_features : ignored
+
+        Returns
+        -------
+        names : ndarray of str objects, shape (2 * n_components * d,)
+        """
+        check_is_fitted(self)
+        k, d = self.gmm_.means_.shape
+        dims = [f"pca{j}" for j in range(self.pca_.n_components_)] + ["row", "col"]
+        dims = dims[:d]
+        return np.asarray(
+            [f"fv_{part}_g{g}_{dim}" for part in ("mu", "sigma") for g in range(k) for dim in dims],
+            dtype=object,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

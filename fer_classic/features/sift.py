@@ -21,20 +21,23 @@ fallback when Numba is missing.
 import functools
 import math
 import numbers
+from numbers import Integral, Real
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 from scipy import ndimage, sparse
 
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Hidden, Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils import jit
 from ..utils.jit import resolve_backend
 from ..utils.parallel import map_chunks
 from ..utils.validation import check_faces, check_positive_int
+from ._face import N_JOBS_CONSTRAINT
 
 #: The compiled kernels, imported on first use so that ``import fer_classic`` stays light.
 _KERNELS = "fer_classic.features._sift_kernels"
@@ -636,6 +639,26 @@ contrast_threshold, dtype, chunk_size, n_jobs, backend
     (81, (4, 10368))
     """
 
+    _parameter_constraints = {
+        "step": [Interval(Integral, 1, None, closed="left")],
+        # a sequence of bin sizes is checked in fit (non-empty, positive ints)
+        "bin_size": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "n_bins_spatial": [Interval(Integral, 1, None, closed="left")],
+        "n_orientations": [Interval(Integral, 2, None, closed="left")],
+        "smoothing": [StrOptions({"auto"}), Interval(Real, 0, np.inf, closed="left")],
+        "window_sigma": [Interval(Real, 0, np.inf, closed="neither"), None],
+        "contrast_threshold": [Interval(Real, 0, np.inf, closed="left"), None],
+        # NumPy's spellings of the two dtypes are accepted too
+        "dtype": [
+            StrOptions({"float32", "uint8"}),
+            Hidden(Options(type, {np.float32, np.uint8})),
+            Hidden(Options(np.dtype, {np.dtype(np.float32), np.dtype(np.uint8)})),
+        ],
+        "chunk_size": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": N_JOBS_CONSTRAINT,
+        "backend": [StrOptions({"auto", "numba", "numpy"})],
+    }
+
     def __init__(self, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
                  smoothing="auto", window_sigma=2.0, contrast_threshold=None,
                  dtype="float32", chunk_size=_DEFAULT_CHUNK, n_jobs=None, backend="auto"):
@@ -658,6 +681,7 @@ contrast_threshold, dtype, chunk_size, n_jobs, backend
                     dtype=self.dtype, chunk_size=self.chunk_size, n_jobs=self.n_jobs,
                     backend=self.backend)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the parameters and record the image shape and keypoint grid.
 
@@ -671,17 +695,15 @@ contrast_threshold, dtype, chunk_size, n_jobs, backend
         -------
         self : DenseSIFT
         """
-        step, sizes, nbs, nori, _ = _check_sift_params(
-            self.step, self.bin_size, self.n_bins_spatial, self.n_orientations,
-            self.smoothing, self.window_sigma, self.contrast_threshold, self.dtype)
-        check_positive_int(self.chunk_size, "chunk_size")
-        resolve_backend(self.backend)
+        sizes = _check_bin_sizes(self.bin_size)
+        resolve_backend(self.backend)  # refuses 'numba' when Numba is missing
+        nbs = self.n_bins_spatial
         faces = _as_face_stack(X, name="X", dtype=None)
         self.image_shape_ = tuple(int(s) for s in faces.shape[1:])
-        self.positions_ = dense_sift_positions(self.image_shape_, step=step, bin_size=sizes,
-                                               n_bins_spatial=nbs)
+        self.positions_ = dense_sift_positions(self.image_shape_, step=self.step,
+                                               bin_size=sizes, n_bins_spatial=nbs)
         self.n_keypoints_ = len(self.positions_)
-        self.n_descriptor_dims_ = nbs * nbs * nori
+        self.n_descriptor_dims_ = nbs * nbs * self.n_orientations
         self.n_features_in_ = self.image_shape_[0] * self.image_shape_[1]
         return self
 
@@ -706,6 +728,34 @@ contrast_threshold, dtype, chunk_size, n_jobs, backend
         faces = _as_face_stack(X, name="X", image_shape=self.image_shape_, dtype=None)
         desc, _ = dense_sift(faces, **self._params())
         return desc
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``sift_k{keypoint}_b{row}_{col}_o{orientation}`` of the output columns.
+
+        Keypoints are numbered as in ``positions_``; ``b`` is the spatial bin
+        (row, column) within the descriptor and ``o`` the orientation bin, in
+        the order of :meth:`transform`'s columns.
+
+        Parameters
+        ----------
+        input_features : ignored
+
+        Returns
+        -------
+        names : ndarray of str objects, shape (n_keypoints_ * n_descriptor_dims_,)
+        """
+        check_is_fitted(self)
+        nbs, n_o = self.n_bins_spatial, self.n_orientations
+        return np.asarray(
+            [
+                f"sift_k{k}_b{r}_{c}_o{o}"
+                for k in range(self.n_keypoints_)
+                for r in range(nbs)
+                for c in range(nbs)
+                for o in range(n_o)
+            ],
+            dtype=object,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
