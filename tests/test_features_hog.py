@@ -157,10 +157,10 @@ def test_bad_input():
         hog_features(np.full((1, 48, 48), np.nan))
     with pytest.raises(TypeError, match="numbers"):
         hog_features(np.full((1, 48, 48), "a"))
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+    with pytest.raises(ValueError, match="transform_sqrt=True"):
         hog_features(-np.ones((1, 48, 48)), transform_sqrt=True)
-    with pytest.raises(ValueError, match="divide by 255"):
-        hog_features(np.full((1, 48, 48), 2.0))
+    with pytest.raises(ValueError, match=r"0\.\.255"):  # integers are 8-bit intensities
+        hog_features(np.full((1, 48, 48), 300))
 
 
 def test_transformer():

@@ -14,8 +14,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils.validation import intensities_255
-from ._face import FaceTransformer
+from ._face import FaceTransformer, scale_intensities
 
 __all__ = ["equalize_faces", "HistogramEqualization"]
 
@@ -77,7 +76,8 @@ class HistogramEqualization(FaceTransformer):
     -----
     Input faces follow :func:`~fer_classic.utils.validation.check_faces`:
     integers in 0..255 (uint8) or floats in [0, 1] (scaled by 255 and
-    rounded to the nearest level).
+    rounded to the nearest level). Floats outside [0, 1] are refused: the
+    equalisation works on the 256 grey levels, which they do not map to.
 
     Examples
     --------
@@ -129,7 +129,7 @@ class HistogramEqualization(FaceTransformer):
         faces : ndarray of shape (n, h * w), uint8
         """
         check_is_fitted(self, "n_features_in_")
-        faces = equalize_faces(intensities_255(self._check_faces(X, reset=False)))
+        faces = equalize_faces(scale_intensities(self._check_faces(X, reset=False)))
         return faces.reshape(len(faces), -1)
 
     def get_feature_names_out(self, input_features=None):

@@ -40,8 +40,15 @@ from .. import FACE_SIZE
 from ..utils import jit
 from ..utils.jit import have_numba
 from ..utils.parallel import map_chunks
-from ..utils.validation import check_faces, intensities_255, check_positive_int
-from ._face import N_JOBS_CONSTRAINT, PAIR_CONSTRAINT, FaceTransformer, check_pair
+from ..utils.validation import check_positive_int
+from ._face import (
+    N_JOBS_CONSTRAINT,
+    PAIR_CONSTRAINT,
+    FaceTransformer,
+    check_face_values,
+    check_pair,
+    scale_intensities,
+)
 
 __all__ = ["hog_features", "hog_output_shape", "HOG"]
 
@@ -328,7 +335,8 @@ def _check_stack(faces):
     except Exception:  # ragged input: let check_faces word the error
         arr = faces
     shape = arr.shape[1:] if getattr(arr, "ndim", 0) == 3 else (FACE_SIZE, FACE_SIZE)
-    return check_faces(arr, image_shape=shape, dtype=None, name="faces")
+    # normalised gradient histograms do not depend on the intensity scale
+    return check_face_values(arr, image_shape=shape, name="faces", any_floats=True)
 
 
 def hog_features(
@@ -381,7 +389,7 @@ def hog_features(
     orientations, (c_row, c_col), (b_row, b_col), block_norm = _check_hog_params(
         orientations, pixels_per_cell, cells_per_block, block_norm
     )
-    faces = intensities_255(_check_stack(faces))
+    faces = scale_intensities(_check_stack(faces))
     image_shape = faces.shape[1:]
     shape = hog_output_shape(
         image_shape,
@@ -439,6 +447,11 @@ class HOG(FaceTransformer):
     feature_vector=True)`` with the same parameters, up to float32 rounding
     (maximum absolute difference below 1e-5).
 
+    Faces are uint8 in 0..255 or floats, which are read times 255 (floats
+    in [0, 1] are intensities). As the blocks are normalised, the features
+    do not depend on the intensity scale, so floats of any finite value are
+    accepted (negative ones not with ``transform_sqrt``).
+
     Examples
     --------
     >>> import numpy as np
@@ -475,6 +488,9 @@ class HOG(FaceTransformer):
         self.transform_sqrt = transform_sqrt
         self.n_jobs = n_jobs
         self.image_shape = image_shape
+
+    def _any_floats(self):
+        return True  # normalised blocks: any scale gives the same features
 
     def _hog_params(self):
         name = type(self).__name__

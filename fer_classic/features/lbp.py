@@ -37,8 +37,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import FACE_SIZE
 from ..utils.parallel import map_chunks
-from ..utils.validation import check_faces, intensities_255, check_positive_int
-from ._face import N_JOBS_CONSTRAINT, PAIR_CONSTRAINT, FaceTransformer, check_pair
+from ..utils.validation import check_faces, check_positive_int
+from ._face import (
+    N_JOBS_CONSTRAINT,
+    PAIR_CONSTRAINT,
+    FaceTransformer,
+    check_face_values,
+    check_pair,
+    scale_intensities,
+)
 
 __all__ = ["lbp_codes", "lbp_histograms", "lbp_n_bins", "LBP"]
 
@@ -422,7 +429,8 @@ def lbp_codes(faces, *, P=8, R=1.0, method="uniform"):
     ((2, 48, 48), dtype('uint8'), True)
     """
     P, R, method = _check_lbp_params(P, R, method)
-    faces = intensities_255(_check_stack(faces))
+    # codes compare intensities, whatever their scale; the variances do not
+    faces = scale_intensities(_check_stack(faces, any_floats=method != "var"))
     n, h, w = faces.shape
     geo = _geometry(h, w, P, R)
     dtype = np.float64 if method == "var" else _code_dtype(P, method)
@@ -433,14 +441,16 @@ def lbp_codes(faces, *, P=8, R=1.0, method="uniform"):
     return out
 
 
-def _check_stack(faces, name="faces", intensities=True):
+def _check_stack(faces, name="faces", intensities=True, any_floats=False):
     """Validated ``(n, h, w)`` stack of any image size; flat rows are 48x48 images."""
     try:
         arr = np.asarray(faces)
     except Exception:  # ragged input: let check_faces word the error
         arr = faces
     shape = arr.shape[1:] if getattr(arr, "ndim", 0) == 3 else (FACE_SIZE, FACE_SIZE)
-    return check_faces(arr, image_shape=shape, dtype=None, name=name, intensities=intensities)
+    if not intensities:
+        return check_faces(arr, image_shape=shape, dtype=None, name=name, intensities=False)
+    return check_face_values(arr, image_shape=shape, name=name, any_floats=any_floats)
 
 
 def _check_grid(grid_shape, image_shape, owner="lbp_histograms"):
@@ -597,6 +607,10 @@ class LBP(FaceTransformer):
     each cell histogram exactly ``np.histogram`` of them (divided by the
     cell's pixel count when ``normalize``).
 
+    Faces are uint8 in 0..255 or floats, which are read times 255 (floats
+    in [0, 1] are intensities). The codes only compare intensities, so
+    floats of any finite value are accepted.
+
     Examples
     --------
     >>> import numpy as np
@@ -639,6 +653,9 @@ class LBP(FaceTransformer):
         self.normalize = normalize
         self.n_jobs = n_jobs
         self.image_shape = image_shape
+
+    def _any_floats(self):
+        return True  # the codes compare intensities, whatever their scale
 
     def _validate(self):
         if self.method == "var":

@@ -4,8 +4,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils.validation import intensities_255
-from ._face import FaceTransformer
+from ._face import FaceTransformer, scale_intensities
 from .contrast import equalize_faces
 
 __all__ = ["Pixels"]
@@ -40,7 +39,9 @@ class Pixels(FaceTransformer):
     integers in 0..255 (uint8) or floats in [0, 1]; the output is the
     intensities in [0, 1] as float32, per-face standardised if asked. With
     ``equalize``, float faces are rounded to the nearest of the 256 levels
-    first.
+    first. With ``standardize`` and without ``equalize`` the output does not
+    depend on the intensity scale, and floats of any finite value are
+    accepted (read, like those in [0, 1], times 255).
 
     Examples
     --------
@@ -61,6 +62,10 @@ class Pixels(FaceTransformer):
         self.equalize = equalize
         self.standardize = standardize
         self.image_shape = image_shape
+
+    def _any_floats(self):
+        # standardised faces do not depend on the scale; equalisation needs 0..255
+        return bool(self.standardize) and not self.equalize
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -95,7 +100,7 @@ class Pixels(FaceTransformer):
         features : ndarray of shape (n, h * w), float32
         """
         check_is_fitted(self, "n_features_out_")
-        faces = intensities_255(self._check_faces(X, reset=False))
+        faces = scale_intensities(self._check_faces(X, reset=False))
         n = len(faces)
         if self.equalize:
             faces = equalize_faces(faces)

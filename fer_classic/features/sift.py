@@ -36,8 +36,9 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import jit
 from ..utils.jit import resolve_backend
 from ..utils.parallel import map_chunks
-from ..utils.validation import check_faces, check_positive_int
-from ._face import N_JOBS_CONSTRAINT
+from .. import FACE_SIZE
+from ..utils.validation import check_positive_int
+from ._face import N_JOBS_CONSTRAINT, check_face_values, scale_intensities
 
 #: The compiled kernels, imported on first use so that ``import fer_classic`` stays light.
 _KERNELS = "fer_classic.features._sift_kernels"
@@ -402,7 +403,9 @@ def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
     Parameters
     ----------
     faces : array-like of shape (n, h, w) or (n, 2304)
-        Grayscale faces; flattened rows are read as 48x48.
+        Grayscale faces, uint8 in 0..255 or floats (intensities in [0, 1],
+        read times 255; see ``contrast_threshold``); flattened rows are read
+        as 48x48.
     step : int, default=2
         Distance in pixels between neighbouring keypoint centres.
     bin_size : int or sequence of int, default=4
@@ -424,9 +427,12 @@ def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
         window is applied per spatial bin, taken at the bin centre.
     contrast_threshold : float or None, default=None
         Descriptors whose norm before normalisation is at or below this value
-        are set to zero (flat, textureless patches). The norm is in the units
-        of the input: gradients are central differences of the pixel values
-        (intensity per pixel) pooled with bin weights that peak at 1.
+        are set to zero (flat, textureless patches). The norm is in units of
+        0..255 intensities: gradients are central differences of the pixel
+        values (uint8, or floats times 255) pooled with bin weights that peak
+        at 1. As it depends on the intensity scale, float faces must then
+        hold intensities in [0, 1]; without it, floats of any finite value
+        are accepted (unit-norm descriptors do not depend on the scale).
     dtype : {'float32', 'uint8'}, default='float32'
         ``float32`` gives unit-norm descriptors; ``uint8`` stores
         ``min(round(512 * value), 255)`` (the usual compact SIFT storage, 4x
@@ -504,7 +510,8 @@ def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
         contrast_threshold, dtype)
     chunk_size = check_positive_int(chunk_size, "chunk_size")
     backend = resolve_backend(backend)
-    faces = _as_face_stack(faces)
+    # unit-norm descriptors do not depend on the intensity scale, a threshold does
+    faces = _as_face_stack(faces, any_floats=contrast_threshold is None)
     n, h, w = faces.shape
     if min(h, w) < 2:
         raise ValueError(f"dense SIFT needs images of at least 2 x 2 pixels (it takes "
@@ -522,26 +529,33 @@ def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
     return out, positions
 
 
-def _as_face_stack(faces, name="faces", image_shape=None, dtype=np.float32):
-    """Validated ``(n, h, w)`` stack, float32 intensities in 0..255.
+def _as_face_stack(faces, name="faces", image_shape=None, dtype=np.float32, *,
+                   any_floats=True):
+    """Validated ``(n, h, w)`` stack, float32 intensities on the 0..255 scale.
 
     With ``image_shape`` None, 3-D input may have any ``(h, w)`` and 2-D input
     is read as 48x48 faces; otherwise the shape must match. ``dtype=None``
     validates only, leaving the values as given (for estimators that hand
     the faces to their extractor, which validates them again).
+    ``any_floats`` accepts floats of any finite value (normalised
+    descriptors do not depend on the intensity scale), else only in [0, 1];
+    either way floats are read times 255 (:func:`._face.scale_intensities`).
     """
     if sparse.issparse(faces):
         raise TypeError(f"{name} is a sparse matrix, but sparse input is not supported: "
                         f"pass the faces as a dense array of shape (n, h, w) or (n, h * w).")
-    if image_shape is not None:
-        return check_faces(faces, image_shape=tuple(image_shape), name=name, dtype=dtype)
     try:
         arr = faces if hasattr(faces, "ndim") else np.asarray(faces)
     except ValueError:  # ragged lists: let check_faces say what is wrong
-        return check_faces(faces, name=name, dtype=dtype)
-    if getattr(arr, "ndim", None) == 3:
-        return check_faces(arr, image_shape=tuple(arr.shape[1:]), name=name, dtype=dtype)
-    return check_faces(arr, name=name, dtype=dtype)
+        arr = faces
+    if image_shape is None:
+        image_shape = (tuple(arr.shape[1:]) if getattr(arr, "ndim", None) == 3
+                       else (FACE_SIZE, FACE_SIZE))
+    arr = check_face_values(arr, image_shape=tuple(image_shape), name=name,
+                            any_floats=any_floats)
+    if dtype is None:
+        return arr
+    return scale_intensities(arr).astype(dtype, copy=False)
 
 
 def sample_descriptors(extractor, faces, n_samples, random_state=None, *, chunk_size=512,
@@ -698,7 +712,8 @@ contrast_threshold, dtype, chunk_size, n_jobs, backend
         sizes = _check_bin_sizes(self.bin_size)
         resolve_backend(self.backend)  # refuses 'numba' when Numba is missing
         nbs = self.n_bins_spatial
-        faces = _as_face_stack(X, name="X", dtype=None)
+        faces = _as_face_stack(X, name="X", dtype=None,
+                               any_floats=self.contrast_threshold is None)
         self.image_shape_ = tuple(int(s) for s in faces.shape[1:])
         self.positions_ = dense_sift_positions(self.image_shape_, step=self.step,
                                                bin_size=sizes, n_bins_spatial=nbs)
@@ -725,7 +740,8 @@ contrast_threshold, dtype, chunk_size, n_jobs, backend
     def transform_descriptors(self, X):
         """Descriptors of every face as ``(n, n_keypoints_, n_descriptor_dims_)``."""
         check_is_fitted(self)
-        faces = _as_face_stack(X, name="X", image_shape=self.image_shape_, dtype=None)
+        faces = _as_face_stack(X, name="X", image_shape=self.image_shape_, dtype=None,
+                               any_floats=self.contrast_threshold is None)
         desc, _ = dense_sift(faces, **self._params())
         return desc
 
