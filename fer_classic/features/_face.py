@@ -210,6 +210,12 @@ class FaceTransformer(TransformerMixin, BaseEstimator):
             raise ValueError(f"Complex data not supported: {name} takes real intensities.")
         expected = h * w if reset else self.n_features_in_
         shape = getattr(arr, "shape", ())
+        if len(shape) == 1:
+            raise ValueError(
+                f"X must be 2-D, faces (n, {h * w}), or a stack (n, {h}, {w}); got a 1-D "
+                f"array of shape {tuple(shape)}. Reshape your data with X.reshape(1, -1) "
+                "if it holds one face."
+            )
         if len(shape) == 2 and shape[1] != expected:
             if shape[1] == 0:
                 problem = f"while a minimum of {expected} is required"
