@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fer_classic.datasets import jitter_faces, make_synthetic_faces, mirror_faces
+from fer_classic.datasets import jitter_contrast, jitter_faces, make_synthetic_faces, mirror_faces
 
 
 def _faces(n=6, seed=0):
@@ -81,3 +81,45 @@ def test_jitter_bad_faces():
         jitter_faces(np.zeros((2, 5), np.uint8))
     with pytest.raises(ValueError, match="uint8, float32 or float64; got int64"):
         jitter_faces(np.zeros((2, 48, 48), np.int64))
+
+
+def test_jitter_contrast_is_an_increasing_map_per_face():
+    X = _faces(20)
+    out = jitter_contrast(X, random_state=0)
+    assert out.shape == X.shape and out.dtype == np.uint8
+    for face, new in zip(X.reshape(20, -1), out.reshape(20, -1)):
+        order = np.argsort(face, kind="stable")
+        assert np.all(np.diff(new[order].astype(int)) >= 0)  # grey levels keep their order
+    assert len({out[i].tobytes() for i in range(20)}) == 20
+    np.testing.assert_array_equal(jitter_contrast(X.reshape(20, -1), random_state=0),
+                                  out.reshape(20, -1))
+    np.testing.assert_array_equal(jitter_contrast(X[:5], random_state=0), out[:5])
+
+
+def test_jitter_contrast_identity_and_extremes():
+    X = _faces(4)
+    same = jitter_contrast(X, max_gamma=1, min_contrast=1, max_offset=0, random_state=1)
+    np.testing.assert_array_equal(same, X)
+    ramp = np.tile(np.arange(256, dtype=np.uint8), (50, 1))
+    out = jitter_contrast(ramp, random_state=2).astype(int)
+    # every map keeps within the drawn bounds: at most 40 levels of offset past a
+    # gamma of 2 and a contrast of 0.5 about mid-grey
+    assert out.min() >= 0 and out.max() <= 255
+    spans = out.max(axis=1) - out.min(axis=1)
+    assert spans.min() >= 127 - 40 and spans.max() <= 255
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"max_gamma": 0.5}, "max_gamma must be at least 1"),
+    ({"min_contrast": 0}, r"min_contrast must be in \(0, 1\]"),
+    ({"min_contrast": 1.5}, r"min_contrast must be in \(0, 1\]"),
+    ({"max_offset": -3}, "max_offset must be a finite number >= 0"),
+])
+def test_jitter_contrast_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        jitter_contrast(_faces(2), **kwargs)
+
+
+def test_jitter_contrast_wants_uint8_faces():
+    with pytest.raises(ValueError, match="uint8 images .* got float64 of shape"):
+        jitter_contrast(np.zeros((2, 48, 48)))

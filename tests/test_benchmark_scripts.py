@@ -189,14 +189,26 @@ def test_bench_contrast_changes_are_increasing_maps_and_tabulate(monkeypatch):
         assert (np.diff(out.ravel().astype(int)) >= 0).all(), name  # never reorders levels
     data = make_synthetic_faces(n_per_class=6, random_state=0)
     splits = {s: data.get_split(s) for s in SPLITS}
-    rows = [("hog-linearsvm", eq, bench_contrast.measure(
-        "hog-linearsvm", splits, equalize=eq, data_key=None, cache=None, n_jobs=1, seed=0))
-        for eq in (False, True)]
-    args = argparse.Namespace(data="d", pipelines=["hog-linearsvm"], out=None)
+    variants = ["registered", "equalized", "contrast-jitter"]
+    rows = [("hog-linearsvm", v, bench_contrast.measure(
+        "hog-linearsvm", splits, variant=v, data_key=None, cache=None, n_jobs=1, seed=0))
+        for v in variants]
+    args = argparse.Namespace(data="d", pipelines=["hog-linearsvm"], out=None,
+                              variants=variants)
     text = bench_contrast.record(args, rows, splits["PrivateTest"][1], 1.0)
     body = [line for line in text.splitlines() if line.startswith("| `hog-linearsvm`")]
-    assert len(body) == 2 and "histogram equalisation" in body[1]
-    assert "(2 of 2 fits)" in text
+    assert len(body) == 3 and "histogram equalisation" in body[1]
+    assert "contrast jitter in training" in body[2]
+    assert "(3 of 3 fits)" in text and "--variants registered equalized contrast-jitter" in text
+    # the jittered variant trains on twice the faces, under its own cache key
+    jittered, key = bench_contrast.with_contrast_jitter(splits, "k", seed=0)
+    X, y = splits["Training"]
+    assert len(jittered["Training"][0]) == 2 * len(X) and key == "k-contrast-jitter1"
+    np.testing.assert_array_equal(jittered["Training"][1], np.r_[y, y])
+    np.testing.assert_array_equal(jittered["Training"][0][:len(X)], X)
+    assert jittered["PrivateTest"] is splits["PrivateTest"]
+    args.variants = bench_contrast.DEFAULT_VARIANTS  # the default: the old command line
+    assert "--variants" not in bench_contrast.record(args, rows[:2], splits["PrivateTest"][1], 1.0)
 
 
 @pytest.mark.slow

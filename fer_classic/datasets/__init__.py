@@ -1,6 +1,6 @@
 """FER2013 readers (CSV and image folders, cached), FER+ labels, synthetic faces, augmentation."""
 
-from .augment import jitter_faces, mirror_faces
+from .augment import jitter_contrast, jitter_faces, mirror_faces
 from .cache import get_cache_dir
 from .fer2013 import FER2013, FER2013FormatError, load_fer2013, write_fer2013_csv
 from .ferplus import (FERPLUS_CLASSES, ferplus_distribution, ferplus_majority, read_ferplus,
@@ -16,6 +16,7 @@ __all__ = [
     "get_cache_dir",
     "load_fer2013",
     "make_synthetic_faces",
+    "jitter_contrast",
     "jitter_faces",
     "mirror_faces",
     "read_ferplus",

@@ -3,7 +3,10 @@
 Facial expressions are close to left-right symmetric, so a mirrored face
 keeps its label: mirroring the Training faces doubles the data a classifier
 learns from at the cost of one more feature extraction. Small random shifts,
-rotations and changes of scale (:func:`jitter_faces`) keep the label too.
+rotations and changes of scale (:func:`jitter_faces`) keep the label too, and
+so do changes of gamma, contrast and brightness (:func:`jitter_contrast`):
+training on such copies teaches a classifier the pixels other cameras and
+other copies of FER2013 give.
 """
 
 import numbers
@@ -14,7 +17,7 @@ from sklearn.utils import check_random_state
 
 from .. import FACE_SIZE
 
-__all__ = ["mirror_faces", "jitter_faces"]
+__all__ = ["mirror_faces", "jitter_faces", "jitter_contrast"]
 
 
 def _as_images(X, image_shape):
@@ -123,3 +126,65 @@ def jitter_faces(X, *, max_shift=2.0, max_rotation=8.0, max_scale=0.08, random_s
         out[i] = cv2.warpAffine(np.ascontiguousarray(images[i]), M, (w, h),
                                 flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out.reshape(n, -1) if flat else out
+
+
+def jitter_contrast(X, *, max_gamma=2.0, min_contrast=0.5, max_offset=40.0, random_state=None):
+    """Copies of uint8 faces with random gamma, contrast and brightness, clipped to 0..255.
+
+    Each face gets its own increasing map of the grey levels ``v``:
+    ``c * 255 * (v / 255) ** g + (1 - c) * 127.5 + o``, rounded and clipped to
+    0..255, with the gamma ``g`` drawn log-uniformly in
+    ``[1 / max_gamma, max_gamma]``, the contrast ``c`` uniformly in
+    ``[min_contrast, 1]`` (the range shrinks about mid-grey) and the offset
+    ``o`` uniformly in ``[-max_offset, max_offset]`` grey levels. Offsets that
+    push levels past 0 or 255 merge them, as an over- or under-exposed photo
+    does. The draws are made for all faces at once, in order.
+
+    Parameters
+    ----------
+    X : array-like of uint8, of shape (n, h, w) or (n, h * w)
+        Faces.
+    max_gamma : float, default=2.0
+        At least 1.
+    min_contrast : float, default=0.5
+        In (0, 1].
+    max_offset : float, default=40.0
+        At least 0, in grey levels.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws.
+
+    Returns
+    -------
+    jittered : ndarray of uint8, of the shape of ``X``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> faces = np.tile(np.arange(0, 256, 16, dtype=np.uint8), (2, 16, 1))
+    >>> out = jitter_contrast(faces, random_state=0)
+    >>> out.shape, out.dtype
+    ((2, 16, 16), dtype('uint8'))
+    >>> bool((np.diff(out.astype(int), axis=2) >= 0).all())  # the order of grey levels is kept
+    True
+    """
+    max_gamma = _check_amount("max_gamma", max_gamma)
+    min_contrast = _check_amount("min_contrast", min_contrast)
+    max_offset = _check_amount("max_offset", max_offset)
+    if max_gamma < 1:
+        raise ValueError(f"max_gamma must be at least 1; got {max_gamma!r}.")
+    if not 0 < min_contrast <= 1:
+        raise ValueError(f"min_contrast must be in (0, 1]; got {min_contrast!r}.")
+    X = np.asarray(X)
+    if X.dtype != np.uint8 or X.ndim not in (2, 3):
+        raise ValueError(f"faces must be uint8 images (n, h, w) or rows (n, h * w); got "
+                         f"{X.dtype} of shape {X.shape}.")
+    draws = check_random_state(random_state).uniform(0.0, 1.0, size=(len(X), 3))
+    gamma = np.exp(np.log(max_gamma) * (2 * draws[:, 0] - 1))
+    contrast = min_contrast + (1 - min_contrast) * draws[:, 1]
+    offset = max_offset * (2 * draws[:, 2] - 1)
+    levels = np.arange(256) / 255.0
+    out = np.empty_like(X)
+    for i in range(len(X)):
+        lut = contrast[i] * 255 * levels ** gamma[i] + (1 - contrast[i]) * 127.5 + offset[i]
+        out[i] = np.clip(np.rint(lut), 0, 255).astype(np.uint8)[X[i]]
+    return out
