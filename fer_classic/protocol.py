@@ -280,6 +280,7 @@ def _with_memory(classifier, mem):
 
 
 def _predict(est, F, F_mirrored):
+    """Labels of features ``F``; with ``F_mirrored``, as MirrorClassifier predicts faces."""
     if F_mirrored is None:
         return est.predict(F)
     return predict_mirror_averaged(est, F, F_mirrored)
@@ -365,7 +366,7 @@ def _final_estimator(features, clf_name, est, mirror_train, mirror_test):
     steps = (list(features.steps) if features is not None else []) + [(clf_name, est)]
     final = Pipeline(steps)
     if mirror_test:
-        final = MirrorClassifier._from_fitted(final, mirror_train=mirror_train, mirror_test=True)
+        final = MirrorClassifier.from_fitted(final, mirror_train=mirror_train, mirror_test=True)
     return final
 
 
@@ -429,9 +430,13 @@ def run_protocol(
     mirror_test : bool, default=False
         Score each PublicTest and PrivateTest face by the mean of the
         classifier's scores (``decision_function``, else ``predict_proba``)
-        for the face and for its mirror image; the returned estimator is then
-        a :class:`~fer_classic.models.MirrorClassifier` that predicts the
-        same way.
+        for the face and for its mirror image: the features of the mirror
+        images are extracted once per feature setting and scored with
+        :func:`~fer_classic.models.predict_mirror_averaged`. The returned
+        estimator is then the fitted pipeline wrapped by
+        :meth:`MirrorClassifier.from_fitted
+        <fer_classic.models.MirrorClassifier.from_fitted>`, whose ``predict``
+        on faces goes through the same function.
     n_classes : int, default=7
         Number of classes of the labels (8 for the FER+ labels), for the
         confusion matrices and per-class recalls.

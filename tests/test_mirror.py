@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils.estimator_checks import check_estimator
@@ -150,6 +151,15 @@ def test_protocol_mirror_test_matches_the_returned_estimator(tmp_path, faces, wi
     np.testing.assert_array_equal(pred, expect)
     X_pub, y_pub = splits["PublicTest"]
     assert res.public["accuracy"] == pytest.approx(np.mean(model.predict(X_pub) == y_pub))
+    # the protocol's mirrored predictions (from features of both views) are
+    # the returned MirrorClassifier's, face by face
+    np.testing.assert_array_equal(res.predictions["PrivateTest"], pred)
+    np.testing.assert_array_equal(res.predictions["PublicTest"], model.predict(X_pub))
+    # and those of a MirrorClassifier built on the same fitted pipeline
+    rebuilt = MirrorClassifier.from_fitted(inner, mirror_train=True)
+    np.testing.assert_array_equal(rebuilt.predict(X_priv), pred)
+    np.testing.assert_allclose(rebuilt.decision_function(X_priv),
+                               model.decision_function(X_priv))
     # without mirror_test: the plain pipeline, scored on single views
     single = run_protocol(pipe, grid, splits, mirror_train=True,
                           verbose=False, data_key="k", memory=tmp_path)
@@ -182,3 +192,21 @@ def test_local_learning_scores_the_pair_as_its_local_views_say(tmp_path, faces):
     np.testing.assert_allclose(res.estimator.decision_function(Xt), paired)
     assert res.private["accuracy"] == pytest.approx(
         np.mean(inner.classes_[paired.argmax(1)] == yt))
+    np.testing.assert_array_equal(res.predictions["PrivateTest"], res.estimator.predict(Xt))
+    np.testing.assert_array_equal(res.predictions["PublicTest"],
+                                  res.estimator.predict(faces["PublicTest"][0]))
+
+
+def test_from_fitted_wraps_without_refitting(faces):
+    X, y = faces["Training"]
+    Xt, _ = faces["PrivateTest"]
+    pipe = _hog_svm().fit(X, y)
+    clf = MirrorClassifier.from_fitted(pipe, mirror_train=False)
+    assert clf.estimator is pipe and clf.estimator_ is pipe
+    np.testing.assert_array_equal(clf.classes_, pipe.classes_)
+    np.testing.assert_array_equal(clf.predict(Xt),
+                                  predict_mirror_averaged(pipe, Xt, mirror_faces(Xt)))
+    with pytest.raises(NotFittedError):
+        MirrorClassifier.from_fitted(_hog_svm())
+    with pytest.raises(ValueError, match="mirror_test must be True or False"):
+        MirrorClassifier.from_fitted(pipe, mirror_test=1)

@@ -124,7 +124,7 @@ def test_an_array_held_twice_is_stored_once(faces, tmp_path):
     # (as its template and as its fit): its arrays must not double the file
     X, y = faces
     pipe = make_pipeline(HOG(), LocalLearningClassifier(n_neighbors=10)).fit(X, y)
-    twice = MirrorClassifier._from_fitted(pipe, mirror_train=False, mirror_test=True)
+    twice = MirrorClassifier.from_fitted(pipe, mirror_train=False, mirror_test=True)
     _, arrays = encode(twice)
     _, once = encode(pipe)
     assert len(arrays) == len(once)

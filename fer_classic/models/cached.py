@@ -19,7 +19,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_memory
 
 from ..utils.memory import cached_call
-from .mirror import _estimator_has
+from ..utils.scores import estimator_has
 
 __all__ = ["CachedClassifier"]
 
@@ -95,13 +95,13 @@ class CachedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return self.estimator_.predict(X)
 
-    @available_if(_estimator_has("decision_function"))
+    @available_if(estimator_has("decision_function"))
     def decision_function(self, X):
         """The fitted classifier's decision scores."""
         check_is_fitted(self)
         return self.estimator_.decision_function(X)
 
-    @available_if(_estimator_has("predict_proba"))
+    @available_if(estimator_has("predict_proba"))
     def predict_proba(self, X):
         """The fitted classifier's class probabilities."""
         check_is_fitted(self)

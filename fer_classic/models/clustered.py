@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from ..utils.blockwise import as_compute, matmul
 from ..utils.progress import progress, progress_enabled
+from ..utils.scores import classifier_scores, labels_from_scores
 from .kernels import KernelSVC
 from .local import local_neighbors
 
@@ -312,13 +313,9 @@ class ClusteredLocalClassifier(ClassifierMixin, BaseEstimator):
         local_views = views if self.local_views == "all" else views[:1]
         scores = np.mean([self._local(V) for V in local_views], axis=0)
         if self.global_estimator_ is not None and self.global_weight:
-            est = self.global_estimator_
-            method = getattr(est, "decision_function", None) or est.predict_proba
-            glob = []
-            for V in views:
-                s = np.asarray(method(V), dtype=np.float64)
-                glob.append(np.column_stack([-s, s]) if s.ndim == 1 else s)
-            scores += self.global_weight * np.mean(glob, axis=0)
+            scores += self.global_weight * np.mean(
+                [classifier_scores(self.global_estimator_, V, per_class=True) for V in views],
+                axis=0)
         return scores
 
     def _output(self, scores):
@@ -350,5 +347,5 @@ class ClusteredLocalClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Class with the largest score."""
-        scores = self._scores(X)
-        return self.classes_[np.argmax(scores, axis=1)]
+        scores = self._scores(X)  # checks that the model is fitted
+        return labels_from_scores(self.classes_, scores)

@@ -25,6 +25,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils.scores import labels_from_scores
 from ..utils.validation import check_positive_int
 
 __all__ = [
@@ -546,7 +547,7 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
             if self.svc_ is not None:
                 parts.append(self.svc_.predict(K))
             else:
-                parts.append(self.classes_[np.argmax(self._decision(K), axis=1)])
+                parts.append(labels_from_scores(self.classes_, self._decision(K)))
         return np.concatenate(parts)
 
     def __sklearn_tags__(self):

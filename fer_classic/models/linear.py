@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from ..utils.blockwise import as_compute, compute_dtype, matmul
 from ..utils.progress import progress, progress_enabled
+from ..utils.scores import labels_from_scores
 from ..utils.validation import check_positive_int
 
 __all__ = ["LinearSVM", "squared_hinge_objective"]
@@ -270,7 +271,5 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Class with the largest decision score."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
+        scores = self.decision_function(X)  # checks that the model is fitted
+        return labels_from_scores(self.classes_, scores)

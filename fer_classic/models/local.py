@@ -24,9 +24,9 @@ from threadpoolctl import threadpool_limits
 
 from ..utils.blockwise import as_compute, matmul
 from ..utils.progress import progress, progress_enabled
+from ..utils.scores import classifier_scores, labels_from_scores, score_method
 from ..utils.validation import check_positive_int
 from .kernels import KernelSVC, intersection_kernel
-from .mirror import _score_method
 
 __all__ = ["LocalLearningClassifier", "local_neighbors"]
 
@@ -103,14 +103,10 @@ def _local_scores(est, x, n_classes):
     present); classes it never saw get ``min(score of present classes) - 1``.
     """
     present = est.classes_
-    if hasattr(est, "decision_function"):
-        s = np.asarray(est.decision_function(x), dtype=np.float64).ravel()
-        if len(present) == 2 and s.size == 1:
-            s = np.array([-s[0], s[0]])
-    elif hasattr(est, "predict_proba"):
-        s = np.asarray(est.predict_proba(x), dtype=np.float64).ravel()
-    else:
+    if score_method(est) is None:
         s = (present == est.predict(x)[0]).astype(np.float64)
+    else:  # classifier_scores, a binary margin s as (-s, s)
+        s = classifier_scores(est, x, per_class=True).ravel()
     out = np.full(n_classes, s.min() - 1.0)
     out[present] = s
     return out
@@ -147,16 +143,6 @@ def _predict_batch_unchecked(estimator, X_train, y_codes, neighbors, X, n_classe
         est = clone(estimator).fit(as_compute(X_train[idx]), labels)
         scores[i] = _local_scores(est, as_compute(X[i:i + 1]), n_classes)
     return scores
-
-
-def _global_scores(est, X):
-    """Scores ``(n, n_classes)`` of a classifier fit on all the training labels.
-
-    Its ``decision_function``, else its ``predict_proba`` (the rule mirror
-    averaging follows); a binary margin ``s`` becomes ``(-s, s)``.
-    """
-    s = np.asarray(getattr(est, _score_method(est))(X), dtype=np.float64)
-    return np.column_stack([-s, s]) if s.ndim == 1 else s
 
 
 class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
@@ -290,9 +276,7 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
                              f"{self.global_weight!r}.")
         if self.local_views not in ("all", "first"):
             raise ValueError(f"local_views must be 'all' or 'first'; got {self.local_views!r}.")
-        if self.global_estimator is not None and not (
-                hasattr(self.global_estimator, "decision_function")
-                or hasattr(self.global_estimator, "predict_proba")):
+        if self.global_estimator is not None and score_method(self.global_estimator) is None:
             raise ValueError(f"global_estimator must have decision_function or predict_proba; "
                              f"{type(self.global_estimator).__name__} has neither.")
         X, y = validate_data(self, X, y, accept_sparse="csr")
@@ -379,7 +363,8 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         scores = np.mean([self._local_pass(V) for V in local_views], axis=0)
         if self.global_estimator_ is not None and self.global_weight:
             scores += self.global_weight * np.mean(
-                [_global_scores(self.global_estimator_, V) for V in views], axis=0)
+                [classifier_scores(self.global_estimator_, V, per_class=True) for V in views],
+                axis=0)
         return scores
 
     def _output(self, scores):
@@ -439,8 +424,8 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         -------
         y : ndarray of shape (n_samples,)
         """
-        scores = self._scores(X)
-        return self.classes_[np.argmax(scores, axis=1)]
+        scores = self._scores(X)  # checks that the model is fitted
+        return labels_from_scores(self.classes_, scores)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -4,8 +4,17 @@ Facial expressions are close to left-right symmetric. :class:`MirrorClassifier`
 uses that twice: it fits a classifier (normally a pipeline from faces to
 labels) on the faces and their mirror images, and it scores a face by the mean
 of the classifier's scores for the face and for its mirror image (test-time
-augmentation). :func:`mirror_averaged_scores` is that mean, for callers that
-already hold features of both views.
+augmentation).
+
+That mean has one implementation, :func:`mirror_averaged_scores` (and
+:func:`predict_mirror_averaged`, its labels): :class:`MirrorClassifier`
+calls it on a face and its mirror image, and callers that already hold the
+features of both views (:func:`~fer_classic.protocol.run_protocol`, which
+extracts them once per feature setting) call it on those with the fitted
+classifier; :meth:`MirrorClassifier.from_fitted` then wraps the fitted
+feature steps and classifier into the model that scores faces the same way.
+The scores are those of :func:`~fer_classic.utils.scores.classifier_scores`
+(``decision_function``, else ``predict_proba``).
 """
 
 import numpy as np
@@ -16,16 +25,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_X_y
 
 from ..datasets.augment import mirror_faces
+from ..utils.scores import classifier_scores, estimator_has, labels_from_scores, score_method
 
 __all__ = ["MirrorClassifier", "mirror_averaged_scores", "predict_mirror_averaged"]
-
-
-def _score_method(estimator):
-    for method in ("decision_function", "predict_proba"):
-        if hasattr(estimator, method):
-            return method
-    raise TypeError(f"{type(estimator).__name__} has neither decision_function nor "
-                    "predict_proba: scores of a face and its mirror image cannot be averaged.")
 
 
 def _paired_scorer(estimator, method):
@@ -48,24 +50,37 @@ def _paired_scorer(estimator, method):
     return None
 
 
-def mirror_averaged_scores(estimator, X, X_mirrored):
+def mirror_averaged_scores(estimator, X, X_mirrored, *, method=None):
     """Mean of a fitted classifier's scores for two views of the same samples.
+
+    The one implementation of mirror averaging: :class:`MirrorClassifier`
+    calls it with the faces and their mirror images, and
+    :func:`~fer_classic.protocol.run_protocol` with the precomputed
+    features of both (the fitted classifier without its feature steps).
 
     Parameters
     ----------
     estimator : fitted classifier
-        Its ``decision_function`` is used, else its ``predict_proba``. A
+        Its ``decision_function`` is used, else its ``predict_proba``
+        (:func:`~fer_classic.utils.scores.classifier_scores`). A
         classifier with ``paired_decision_function(X, X_mirrored)`` (e.g.
         :class:`~fer_classic.models.LocalLearningClassifier`, or a pipeline
         ending in one) computes the mean itself.
     X, X_mirrored : array-like or sparse matrix
         The samples and their mirror images (or the features of both), row
         for row.
+    method : {'decision_function', 'predict_proba'} or None, default=None
+        The scores to average; None: the rule above.
 
     Returns
     -------
     scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
         As the method returns them (binary ``decision_function``: 1-D).
+
+    Raises
+    ------
+    TypeError
+        If the classifier has neither method.
 
     Examples
     --------
@@ -76,26 +91,25 @@ def mirror_averaged_scores(estimator, X, X_mirrored):
     >>> mirror_averaged_scores(clf, X, X[:, ::-1]).round(2)
     array([0., 0., 0., 0.])
     """
-    method = _score_method(estimator)
+    if method is None:
+        method = score_method(estimator)
     paired = _paired_scorer(estimator, method)
     if paired is not None:
         return np.asarray(paired(X, X_mirrored), dtype=np.float64)
-    a = np.asarray(getattr(estimator, method)(X), dtype=np.float64)
-    b = np.asarray(getattr(estimator, method)(X_mirrored), dtype=np.float64)
+    a = classifier_scores(estimator, X, method=method)
+    b = classifier_scores(estimator, X_mirrored, method=method)
     if a.shape != b.shape:
         raise ValueError(f"X and X_mirrored must hold the same samples; got {a.shape[0]} "
                          f"and {b.shape[0]} rows of scores.")
     return 0.5 * (a + b)
 
 
-def _labels_from_scores(classes, scores):
-    if scores.ndim == 1:  # binary decision_function: margin of classes[1]
-        return classes[(scores > 0).astype(int)]
-    return classes[np.argmax(scores, axis=1)]
-
-
 def predict_mirror_averaged(estimator, X, X_mirrored):
     """Class with the largest mean score over a sample and its mirror image.
+
+    :func:`~fer_classic.utils.scores.labels_from_scores` of
+    :func:`mirror_averaged_scores`: what :meth:`MirrorClassifier.predict`
+    gives for faces, from a fitted classifier and the features of both views.
 
     Parameters
     ----------
@@ -117,20 +131,13 @@ def predict_mirror_averaged(estimator, X, X_mirrored):
     [0, 1, 0, 1]
     """
     scores = mirror_averaged_scores(estimator, X, X_mirrored)
-    return _labels_from_scores(np.asarray(estimator.classes_), scores)
+    return labels_from_scores(estimator.classes_, scores)
 
 
 def _check_dense(X):
     if sparse.issparse(X):
         raise TypeError("MirrorClassifier reads faces as dense arrays; sparse input is not "
                         "supported.")
-
-
-def _estimator_has(method):
-    def check(self):
-        est = self.estimator_ if hasattr(self, "estimator_") else self.estimator
-        return hasattr(est, method)
-    return check
 
 
 class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -166,6 +173,7 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     See Also
     --------
     fer_classic.datasets.mirror_faces : the mirror images.
+    mirror_averaged_scores : the mean scores, from features of both views.
 
     Examples
     --------
@@ -235,10 +243,45 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return self
 
     @classmethod
-    def _from_fitted(cls, fitted, **params):
-        """Wrap an estimator already fitted as ``fit`` would have fitted it."""
-        clf = cls(fitted, **params)
+    def from_fitted(cls, fitted, *, mirror_train=True, mirror_test=True, image_shape=(48, 48)):
+        """A MirrorClassifier around an estimator already fitted as :meth:`fit` would fit it.
+
+        For callers that fitted the classifier themselves, on features of
+        the faces (and, with ``mirror_train``, of their mirror images):
+        :func:`~fer_classic.protocol.run_protocol` scores the fitted
+        classifier with :func:`predict_mirror_averaged` on precomputed
+        features of both views, then returns its feature steps and
+        classifier wrapped by this, which predicts faces the same way.
+
+        Parameters
+        ----------
+        fitted : fitted classifier
+            Normally a pipeline from faces to labels; ``estimator`` and
+            ``estimator_`` are both this object (it is not refitted or copied).
+        mirror_train, mirror_test, image_shape
+            As for the class: ``mirror_train`` says how ``fitted`` was fitted.
+
+        Returns
+        -------
+        clf : MirrorClassifier
+            Fitted.
+
+        Examples
+        --------
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from fer_classic.datasets import make_synthetic_faces
+        >>> from fer_classic.features import HOG
+        >>> from fer_classic.models import LinearSVM
+        >>> X, y = make_synthetic_faces(n_per_class=10, random_state=0).get_split("Training")
+        >>> pipe = make_pipeline(HOG(), LinearSVM(C=0.1)).fit(X, y)
+        >>> clf = MirrorClassifier.from_fitted(pipe, mirror_train=False)
+        >>> bool((clf.predict(X) == predict_mirror_averaged(pipe, X, X[:, :, ::-1])).all())
+        True
+        """
+        clf = cls(fitted, mirror_train=mirror_train, mirror_test=mirror_test,
+                  image_shape=image_shape)
         clf._validate_params_once()
+        check_is_fitted(fitted)
         clf.estimator_ = fitted
         clf.classes_ = fitted.classes_
         if hasattr(fitted, "n_features_in_"):
@@ -249,14 +292,9 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         if not self.mirror_test:
             return getattr(self.estimator_, method)(X)
-        paired = _paired_scorer(self.estimator_, method)
-        if paired is not None:
-            return np.asarray(paired(X, self._mirror(X)), dtype=np.float64)
-        a = np.asarray(getattr(self.estimator_, method)(X), dtype=np.float64)
-        b = np.asarray(getattr(self.estimator_, method)(self._mirror(X)), dtype=np.float64)
-        return 0.5 * (a + b)
+        return mirror_averaged_scores(self.estimator_, X, self._mirror(X), method=method)
 
-    @available_if(_estimator_has("decision_function"))
+    @available_if(estimator_has("decision_function"))
     def decision_function(self, X):
         """Mean decision scores of each face and its mirror image (``mirror_test``).
 
@@ -270,7 +308,7 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         return self._scores("decision_function", X)
 
-    @available_if(_estimator_has("predict_proba"))
+    @available_if(estimator_has("predict_proba"))
     def predict_proba(self, X):
         """Mean class probabilities of each face and its mirror image (``mirror_test``).
 
@@ -298,8 +336,7 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         if not self.mirror_test:
             return self.estimator_.predict(X)
-        method = _score_method(self.estimator_)
-        return _labels_from_scores(np.asarray(self.classes_), self._scores(method, X))
+        return predict_mirror_averaged(self.estimator_, X, self._mirror(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

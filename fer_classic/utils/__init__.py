@@ -1,1 +1,1 @@
-"""Small shared helpers (input validation, parallel chunking)."""
+"""Small shared helpers (input validation, parallel chunking, classifier scores)."""
