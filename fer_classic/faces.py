@@ -19,13 +19,13 @@ OpenCV reads) into such faces and runs a fitted model on them:
 
 Scores
 ------
-Each row has a score per class, summing to 1: the classifier's
-``predict_proba`` when it has one, otherwise the softmax of its
-``decision_function`` (fer_classic's :class:`~fer_classic.models.linear.LinearSVM`
-and ``SVC(probability=False)``). Softmax scores rank the classes but are not
-calibrated probabilities. The label is always the model's own ``predict``;
-with ``predict_proba`` it can in rare cases differ from the top score
-(e.g. Platt-scaled SVMs).
+Each row has a score per class, summing to 1: the softmax of the
+classifier's ``decision_function`` when it has one, otherwise its
+``predict_proba`` (random forests), the rule of
+:func:`~fer_classic.utils.scores.classifier_scores` that mirror averaging
+follows too. Softmax scores rank the classes as the model does but are not
+calibrated probabilities (for a logistic regression they are its
+``predict_proba``). The label is always the model's own ``predict``.
 
 Examples
 --------
@@ -57,6 +57,7 @@ from sklearn.pipeline import Pipeline
 
 from . import FACE_SIZE
 from .persist import label_names_for, load_model, score_method_of
+from .utils.scores import classifier_scores
 from .utils.validation import check_faces
 
 __all__ = [
@@ -492,7 +493,8 @@ class ExpressionPredictor:
     label_names : list of str
         Name of each class, in the model's class order.
     score_method : str
-        ``"predict_proba"``, ``"softmax(decision_function)"`` or ``"one-hot"``.
+        ``"softmax(decision_function)"``, ``"predict_proba"`` or ``"one-hot"``
+        (:func:`~fer_classic.persist.score_method_of`).
     """
 
     def __init__(self, model, *, detect=True, margin=0.1, min_face_size=30, scale_factor=1.1,
@@ -552,10 +554,10 @@ class ExpressionPredictor:
             F, clf = X, self._classifier()
         labels = np.asarray(clf.predict(F))
         if self.score_method == "predict_proba":
-            scores = np.asarray(clf.predict_proba(F), dtype=np.float64)
+            scores = classifier_scores(clf, F, method="predict_proba")
             scores /= scores.sum(axis=1, keepdims=True)  # float32 models: exactly 1 again
         elif self.score_method == "softmax(decision_function)":
-            d = np.asarray(clf.decision_function(F), dtype=np.float64)
+            d = classifier_scores(clf, F, method="decision_function")
             if d.ndim == 1:  # binary: the score of classes_[1]
                 d = np.column_stack([np.zeros_like(d), d])
             scores = softmax(d)

@@ -93,6 +93,7 @@ from . import EMOTIONS, FACE_SIZE, __version__
 from .utils.fileio import atomic_write
 from .utils.jsonable import environment, to_jsonable
 from .utils.paths import model_dir
+from .utils.scores import score_method
 
 __all__ = [
     "MAGIC",
@@ -208,21 +209,23 @@ def label_names_for(classes):
 def score_method_of(estimator):
     """How :class:`~fer_classic.faces.ExpressionPredictor` scores classes.
 
-    Returns ``"predict_proba"`` if the estimator has it (for a pipeline:
-    its last step), else ``"softmax(decision_function)"``, else ``"one-hot"``
-    (the predicted class gets 1).
+    The scores of :func:`~fer_classic.utils.scores.classifier_scores` (the
+    rule mirror averaging and local learning follow), made to sum to 1:
+    ``"softmax(decision_function)"`` if the estimator (for a pipeline: its
+    last step) has ``decision_function``, else ``"predict_proba"``, else
+    ``"one-hot"`` (the predicted class gets 1).
 
     Examples
     --------
     >>> from sklearn.svm import SVC
-    >>> score_method_of(SVC())
-    'softmax(decision_function)'
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> score_method_of(SVC(probability=True)), score_method_of(RandomForestClassifier())
+    ('softmax(decision_function)', 'predict_proba')
     """
-    if hasattr(estimator, "predict_proba"):
-        return "predict_proba"
-    if hasattr(estimator, "decision_function"):
+    method = score_method(estimator)
+    if method == "decision_function":
         return "softmax(decision_function)"
-    return "one-hot"
+    return method or "one-hot"
 
 
 def _classes_of(estimator):

@@ -28,8 +28,8 @@ says which model and why. Train your own once:
 .model files hold JSON and arrays: loading one runs no code. .joblib files are pickles:
 loading one runs code, so only use those from sources you trust.
 
-scores: predict_proba when the classifier has it, otherwise the softmax of its
-decision_function (not calibrated probabilities); they sum to 1 per face.
+scores: the softmax of the classifier's decision_function when it has one (not
+calibrated probabilities), otherwise its predict_proba; they sum to 1 per face.
 
 examples:
   python -m fer_classic.predict photo.jpg holiday/

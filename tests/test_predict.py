@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 from skimage.data import astronaut, chelsea
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -110,7 +111,9 @@ def test_large_photo_is_detected_at_reduced_size_and_boxes_scaled_back(model):
 @pytest.mark.parametrize("classifier, method", [
     (LinearSVM(C=0.01), "softmax(decision_function)"),
     (SVC(kernel="rbf", C=10.0), "softmax(decision_function)"),
-    (LogisticRegression(max_iter=300), "predict_proba"),
+    # decision_function first, as everywhere (fer_classic.utils.scores)
+    (LogisticRegression(max_iter=300), "softmax(decision_function)"),
+    (RandomForestClassifier(n_estimators=20, random_state=0), "predict_proba"),
 ])
 def test_scores_sum_to_one_and_labels_match_the_pipeline(data, classifier, method):
     X, y = data.get_split("Training")
@@ -127,6 +130,11 @@ def test_scores_sum_to_one_and_labels_match_the_pipeline(data, classifier, metho
     else:
         d = pipe.decision_function(Xt)
         np.testing.assert_array_equal(np.argsort(scores, axis=1), np.argsort(d, axis=1))
+        np.testing.assert_array_equal(pipe.classes_[scores.argmax(1)], labels)
+    if isinstance(classifier, LogisticRegression):
+        # a multinomial logistic regression's probabilities are that softmax
+        # (up to float32 rounding: HOG features are float32)
+        np.testing.assert_allclose(scores, pipe.predict_proba(Xt), rtol=1e-5, atol=1e-7)
 
 
 def test_binary_decision_function_gives_two_scores(data):

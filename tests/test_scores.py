@@ -5,9 +5,12 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from fer_classic.models import (ClusteredLocalClassifier, LinearSVM, LocalLearningClassifier,
                                 MirrorClassifier, mirror_averaged_scores)
+from fer_classic.persist import score_method_of
 from fer_classic.utils.scores import (classifier_scores, labels_from_scores, score_method)
 
 
@@ -55,8 +58,12 @@ def test_decision_function_is_preferred(tabular):
     # asked for explicitly, the other one
     np.testing.assert_array_equal(classifier_scores(clf, X[:2], method="predict_proba"),
                                   clf.predict_proba(X[:2]))
+    # the class scores of a saved model follow the same rule
+    assert score_method_of(clf) == "softmax(decision_function)"
     lr = LogisticRegression().fit(X, y)
     assert score_method(lr) == "decision_function"
+    assert score_method_of(make_pipeline(StandardScaler(), lr)[-1]) == \
+        "softmax(decision_function)"
 
 
 def test_predict_proba_is_the_fallback(tabular):
@@ -67,6 +74,7 @@ def test_predict_proba_is_the_fallback(tabular):
     assert scores.dtype == np.float64
     np.testing.assert_array_equal(scores, forest.predict_proba(X))
     np.testing.assert_array_equal(labels_from_scores(forest.classes_, scores), forest.predict(X))
+    assert score_method_of(forest) == "predict_proba"
 
 
 def test_binary_margins(tabular):
@@ -97,6 +105,7 @@ def test_neither_method_is_an_error(tabular):
         classifier_scores(clf, X)
     with pytest.raises(TypeError, match="neither decision_function nor predict_proba"):
         mirror_averaged_scores(clf, X, X)
+    assert score_method_of(clf) == "one-hot"
     with pytest.raises(ValueError, match="global_estimator must have decision_function"):
         LocalLearningClassifier(global_estimator=_OnlyPredict()).fit(X, y)
 
