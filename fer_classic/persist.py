@@ -283,8 +283,8 @@ def _scores_from(record):
     for key, split in (("public", "PublicTest"), ("private", "PrivateTest")):
         value = record.get(key)
         if isinstance(value, dict):
-            scores[split] = {k: value[k] for k in ("accuracy", "macro_f1",
-                                                    "per_class_recall", "confusion")
+            scores[split] = {k: value[k]
+                             for k in ("accuracy", "macro_f1", "per_class_recall", "confusion")
                              if k in value}
     return scores
 
