@@ -6,13 +6,14 @@ labels) on the faces and their mirror images, and it scores a face by the mean
 of the classifier's scores for the face and for its mirror image (test-time
 augmentation).
 
-That mean has one implementation, :func:`mirror_averaged_scores` (and
-:func:`predict_mirror_averaged`, its labels): :class:`MirrorClassifier`
-calls it on a face and its mirror image, and callers that already hold the
-features of both views (:func:`~fer_classic.protocol.run_protocol`, which
-extracts them once per feature setting) call it on those with the fitted
-classifier; :meth:`MirrorClassifier.from_fitted` then wraps the fitted
-feature steps and classifier into the model that scores faces the same way.
+That mean has one implementation, behind :func:`mirror_averaged_scores`
+(and :func:`predict_mirror_averaged`, its labels) and
+:class:`MirrorClassifier` alike: the class applies it to a face and its
+mirror image, and callers that already hold the features of both views
+(:func:`~fer_classic.protocol.run_protocol`, which extracts them once per
+feature setting) call the functions on those with the fitted classifier;
+:meth:`MirrorClassifier.from_fitted` then wraps the fitted feature steps
+and classifier into the model that scores faces the same way.
 The scores are those of :func:`~fer_classic.utils.scores.classifier_scores`
 (``decision_function``, else ``predict_proba``).
 """
@@ -53,10 +54,11 @@ def _paired_scorer(estimator, method):
 def mirror_averaged_scores(estimator, X, X_mirrored, *, method=None):
     """Mean of a fitted classifier's scores for two views of the same samples.
 
-    The one implementation of mirror averaging: :class:`MirrorClassifier`
-    calls it with the faces and their mirror images, and
-    :func:`~fer_classic.protocol.run_protocol` with the precomputed
-    features of both (the fitted classifier without its feature steps).
+    The mirror averaging of :class:`MirrorClassifier` (same code), for
+    callers that hold both views already:
+    :func:`~fer_classic.protocol.run_protocol` passes the precomputed
+    features of the faces and of their mirror images, with the fitted
+    classifier without its feature steps.
 
     Parameters
     ----------
@@ -91,13 +93,22 @@ def mirror_averaged_scores(estimator, X, X_mirrored, *, method=None):
     >>> mirror_averaged_scores(clf, X, X[:, ::-1]).round(2)
     array([0., 0., 0., 0.])
     """
+    return _averaged_scores(estimator, X, lambda: X_mirrored, method)
+
+
+def _averaged_scores(estimator, X, get_mirrored, method=None):
+    """:func:`mirror_averaged_scores`, the mirror view asked for once it is needed.
+
+    :class:`MirrorClassifier` passes a function that mirrors its faces: the
+    face view is scored first, so bad input is reported by the classifier.
+    """
     if method is None:
         method = score_method(estimator)
     paired = _paired_scorer(estimator, method)
     if paired is not None:
-        return np.asarray(paired(X, X_mirrored), dtype=np.float64)
+        return np.asarray(paired(X, get_mirrored()), dtype=np.float64)
     a = classifier_scores(estimator, X, method=method)
-    b = classifier_scores(estimator, X_mirrored, method=method)
+    b = classifier_scores(estimator, get_mirrored(), method=method)
     if a.shape != b.shape:
         raise ValueError(f"X and X_mirrored must hold the same samples; got {a.shape[0]} "
                          f"and {b.shape[0]} rows of scores.")
@@ -292,7 +303,7 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         if not self.mirror_test:
             return getattr(self.estimator_, method)(X)
-        return mirror_averaged_scores(self.estimator_, X, self._mirror(X), method=method)
+        return _averaged_scores(self.estimator_, X, lambda: self._mirror(X), method)
 
     @available_if(estimator_has("decision_function"))
     def decision_function(self, X):
@@ -336,7 +347,10 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         if not self.mirror_test:
             return self.estimator_.predict(X)
-        return predict_mirror_averaged(self.estimator_, X, self._mirror(X))
+        # predict_mirror_averaged(self.estimator_, X, self._mirror(X)), the
+        # face view scored first
+        scores = _averaged_scores(self.estimator_, X, lambda: self._mirror(X))
+        return labels_from_scores(self.classes_, scores)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
