@@ -111,6 +111,10 @@ def _encode(obj, arrays, where, memo):
         if isinstance(obj, np.ndarray):
             memo[id(obj)] = key
         return {"array": key}
+    if isinstance(obj, slice):  # e.g. the feature blocks of a bag of words with a pyramid
+        return {"slice": [_encode(v, arrays, f"{where}.{k}", memo)
+                          for k, v in zip(("start", "stop", "step"), (obj.start, obj.stop,
+                                                                      obj.step))]}
     if isinstance(obj, tuple):
         return {"tuple": [_encode(v, arrays, f"{where}[{i}]", memo)
                           for i, v in enumerate(obj)]}
@@ -134,7 +138,8 @@ def _encode(obj, arrays, where, memo):
                           for k, v in state.items()}}
     raise PortableError(
         f"{where}: a {cls.__module__}.{cls.__qualname__} cannot be stored without pickle "
-        "(only numbers, strings, arrays, lists, tuples, dictionaries and the estimators of "
+        "(only numbers, strings, arrays, slices, lists, tuples, dictionaries and the "
+        "estimators of "
         "fer_classic.portable.TRUSTED can); save this model as a .joblib file instead.")
 
 
@@ -176,6 +181,14 @@ def _decode(node, arrays, where):
         return float(node["float"])
     if "tuple" in node:
         return tuple(_decode(v, arrays, f"{where}[{i}]") for i, v in enumerate(node["tuple"]))
+    if "slice" in node:
+        bounds = node["slice"]
+        if (not isinstance(bounds, list) or len(bounds) != 3
+                or not all(b is None or (isinstance(b, int) and not isinstance(b, bool))
+                           for b in bounds)):
+            raise PortableError(f"{where}: a slice must be [start, stop, step] of integers or "
+                                f"null; got {bounds!r}.")
+        return slice(*bounds)
     if "dict" in node:
         return {k: _decode(v, arrays, f"{where}[{k!r}]") for k, v in node["dict"].items()}
     if "estimator" in node:

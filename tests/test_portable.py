@@ -130,3 +130,25 @@ def test_an_array_held_twice_is_stored_once(faces, tmp_path):
     assert len(arrays) == len(once)
     loaded = load_model(save_model(twice, tmp_path / "twice.model"))
     np.testing.assert_array_equal(loaded.predict(X), twice.predict(X))
+
+
+def test_bag_of_words_with_a_pyramid_round_trips(faces, tmp_path):
+    # its feature_blocks_ are slices (sift-bovw-local could not be saved as .model)
+    from fer_classic.features import BagOfVisualWords
+    X, y = faces
+    pipe = make_pipeline(
+        BagOfVisualWords(DenseSIFT(step=8, bin_size=(4,)), n_words=8, n_samples=2000,
+                         pyramid_levels=(1, 2), encoding="presence", random_state=0),
+        LocalLearningClassifier(n_neighbors=20, metric="linear")).fit(X, y)
+    assert any(isinstance(b, slice) for b in pipe[0].feature_blocks_)
+    loaded = load_model(save_model(pipe, tmp_path / "bovw.model"))
+    assert loaded[0].feature_blocks_ == pipe[0].feature_blocks_
+    np.testing.assert_array_equal(loaded.decision_function(X), pipe.decision_function(X))
+
+
+@pytest.mark.parametrize("bounds", [[0, "1", None], [0, 1], [True, 2, None], "0:1"])
+def test_a_malformed_slice_is_refused(bounds):
+    expected = r"model\.blocks: a slice must be \[start, stop, step\]"
+    with pytest.raises(PortableError, match=expected):
+        decode({"estimator": "fer_classic.models.LinearSVM", "params": {},
+                "state": {"blocks": {"slice": bounds}}}, {})
