@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from ..utils.blockwise import as_compute, matmul
 from ..utils.progress import progress, progress_enabled
-from ..utils.scores import classifier_scores, labels_from_scores
+from ..utils.scores import labels_from_scores, local_global_scores
 from .kernels import KernelSVC
 from .local import local_neighbors
 
@@ -306,17 +306,9 @@ class ClusteredLocalClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         views = [validate_data(self, V, dtype=[np.float64, np.float32, np.float16],
                                reset=False) for V in (X, *others)]
-        for V in views[1:]:
-            if V.shape[0] != views[0].shape[0]:
-                raise ValueError(f"the paired views must have the same rows; got "
-                                 f"{views[0].shape[0]} and {V.shape[0]}.")
-        local_views = views if self.local_views == "all" else views[:1]
-        scores = np.mean([self._local(V) for V in local_views], axis=0)
-        if self.global_estimator_ is not None and self.global_weight:
-            scores += self.global_weight * np.mean(
-                [classifier_scores(self.global_estimator_, V, per_class=True) for V in views],
-                axis=0)
-        return scores
+        return local_global_scores(self._local, views, local_views=self.local_views,
+                                   global_estimator=self.global_estimator_,
+                                   global_weight=self.global_weight)
 
     def _output(self, scores):
         return 0.5 * (scores[:, 1] - scores[:, 0]) if len(self.classes_) == 2 else scores

@@ -12,7 +12,7 @@ into class labels, as the classifier's own ``predict`` would.
 import numpy as np
 
 __all__ = ["SCORE_METHODS", "classifier_scores", "estimator_has", "labels_from_scores",
-           "score_method"]
+           "local_global_scores", "score_method"]
 
 #: Methods that give a classifier's class scores, in the order they are preferred.
 SCORE_METHODS = ("decision_function", "predict_proba")
@@ -93,6 +93,55 @@ def classifier_scores(estimator, X, *, method=None, per_class=False):
     scores = np.asarray(getattr(estimator, method)(X), dtype=np.float64)
     if per_class and scores.ndim == 1:
         scores = np.column_stack([-scores, scores])
+    return scores
+
+
+def local_global_scores(local, views, *, local_views="first", global_estimator=None,
+                        global_weight=1.0):
+    """Class scores of local models plus the weighted scores of a global classifier.
+
+    The rule the local learners share: the local scores are averaged over the
+    views they read (the first view only, or all of them), the global
+    classifier's scores (:func:`classifier_scores`, one column per class) over
+    every view, and the second is added ``global_weight`` times.
+
+    Parameters
+    ----------
+    local : callable
+        ``local(V) -> scores`` of shape (n_samples, n_classes).
+    views : list of array-like
+        Views of the same samples (a face, its mirror image); at least one.
+    local_views : {"first", "all"}, default="first"
+    global_estimator : fitted classifier or None, default=None
+    global_weight : float, default=1.0
+        No global scores are computed when it is 0.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples, n_classes)
+
+    Raises
+    ------
+    ValueError
+        If the views do not have the same number of rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> views = [np.zeros((2, 3)), np.ones((2, 3))]
+    >>> local_global_scores(lambda V: V[:, :2] + 1, views, local_views="all")
+    array([[1.5, 1.5],
+           [1.5, 1.5]])
+    """
+    for V in views[1:]:
+        if V.shape[0] != views[0].shape[0]:
+            raise ValueError(f"the paired views must have the same rows; got "
+                             f"{views[0].shape[0]} and {V.shape[0]}.")
+    scores = np.mean([local(V) for V in (views if local_views == "all" else views[:1])],
+                     axis=0)
+    if global_estimator is not None and global_weight:
+        scores += global_weight * np.mean(
+            [classifier_scores(global_estimator, V, per_class=True) for V in views], axis=0)
     return scores
 
 
