@@ -53,7 +53,7 @@ def test_features_of_another_size_match_the_functions():
 def test_mismatched_sizes_name_the_expected_shape(name):
     est = TRANSFORMERS[name](image_shape=(32, 40))
     # flat rows of another length, in fit and in transform
-    with pytest.raises(ValueError, match=r"X has 2304 feature\(s\).*\(n, 32, 40\)"):
+    with pytest.raises(ValueError, match=r"X has 2304 features, but .*\(n, 32, 40\)"):
         est.fit(_faces(2, (48, 48)).reshape(2, -1))
     est.fit(_faces(2, (32, 40)))
     with pytest.raises(ValueError, match=rf"but {name} is expecting 1280 features.*32, 40"):
@@ -66,10 +66,64 @@ def test_mismatched_sizes_name_the_expected_shape(name):
 
 
 @pytest.mark.parametrize("name", list(TRANSFORMERS))
-@pytest.mark.parametrize("shape", [(48, 0), (48,), [48, 48], (48.0, 48), (True, 48), "48x48"])
+@pytest.mark.parametrize("shape", [(48, 0), (48,), [48, 48], (48.0, 48), (True, 48), "48x48",
+                                   (-1, -1), (0, -1), (-2, 48), (-1.0, 48)])
 def test_bad_image_shape(name, shape):
     with pytest.raises(InvalidParameterError, match=f"'image_shape' parameter of {name}"):
         TRANSFORMERS[name](image_shape=shape).fit(_faces(1, (48, 48)))
+
+
+@pytest.mark.parametrize("name", list(TRANSFORMERS))
+@pytest.mark.parametrize("image_shape", [(16, -1), (-1, 24)])
+def test_one_side_of_image_shape_from_the_faces(name, image_shape):
+    faces = _faces(3, (16, 24))
+    fixed = TRANSFORMERS[name](image_shape=(16, 24)).fit(faces)
+    for X in (faces, faces.reshape(3, -1)):
+        est = TRANSFORMERS[name](image_shape=image_shape).fit(X)
+        assert est.image_shape_ == (16, 24) and est.n_features_in_ == 384
+        assert est.get_params()["image_shape"] == image_shape  # the parameter is left as given
+        np.testing.assert_array_equal(est.transform(faces.reshape(3, -1)), fixed.transform(faces))
+        assert list(est.get_feature_names_out()) == list(fixed.get_feature_names_out())
+    # once fitted, faces of that size only
+    with pytest.raises(ValueError, match=rf"X has 320 features, but {name} is expecting 384 "):
+        est.transform(_faces(3, (16, 20)).reshape(3, -1))
+    with pytest.raises(ValueError, match=r"shape \(n, 16, 24\) or \(n, 384\)"):
+        est.transform(_faces(3, (16, 20)))
+    # the known side must fit
+    known, side = (16, "rows") if image_shape[0] == 16 else (24, "columns")
+    with pytest.raises(ValueError, match=rf"X has 30 features, which do not make faces of "
+                                         rf"{known} {side}"):
+        TRANSFORMERS[name](image_shape=image_shape).fit(_faces(3, (2, 15)).reshape(3, -1))
+    with pytest.raises(ValueError, match=r"X must have shape \(n, (16, w|h, 24)\) or \(n, k "):
+        TRANSFORMERS[name](image_shape=image_shape).fit(_faces(3, (20, 20)))
+
+
+def test_faces_of_one_row_are_the_tables_of_any_width():
+    table = _faces(5, (1, 7))[:, 0]
+    hog = HOG(pixels_per_cell=1, cells_per_block=1, image_shape=(1, -1)).fit(table)
+    assert hog.image_shape_ == (1, 7) and hog.output_shape_ == (1, 7, 1, 1, 9)
+    np.testing.assert_array_equal(
+        hog.transform(table), hog_features(table[:, None, :], pixels_per_cell=1, cells_per_block=1)
+    )
+    lbp = LBP(grid_shape=(1, 7), image_shape=(1, -1)).fit(table)
+    assert lbp.n_features_out_ == 7 * lbp.n_bins_
+    with pytest.raises(ValueError, match=r"grid_shape=\(2, 2\) has more cells than pixels"):
+        LBP(grid_shape=2, image_shape=(1, -1)).fit(table)
+
+
+@pytest.mark.parametrize("name", list(TRANSFORMERS))
+def test_arrays_of_python_numbers_hold_those_numbers(name):
+    faces = _faces(2, (48, 48)).reshape(2, -1)
+    est = TRANSFORMERS[name]().fit(faces)
+    ints = faces.astype(object)  # Python ints: 0..255 intensities
+    np.testing.assert_array_equal(est.transform(ints), est.transform(faces))
+    floats = (faces / 255.0).astype(object)  # Python floats: intensities in [0, 1]
+    np.testing.assert_array_equal(est.transform(floats), est.transform(faces / 255.0))
+    ints[0, 0] = {"foo": "bar"}
+    with pytest.raises(TypeError, match="argument must be a string or a real number"):
+        est.transform(ints)
+    with pytest.raises(TypeError, match="must hold numbers"):
+        est.transform(faces.astype(str))
 
 
 @pytest.mark.parametrize("name", list(TRANSFORMERS))
@@ -135,10 +189,10 @@ def test_transformers_pickled_before_image_shape_read_48x48_faces():
     faces = _faces(2, (48, 48))
     est = HOG().fit(faces)
     state = est.__getstate__()
-    del state["image_shape"]
+    del state["image_shape"], state["image_shape_"]
     old = HOG.__new__(HOG)
     old.__setstate__(state)
-    assert old.get_params()["image_shape"] == (48, 48)
+    assert old.get_params()["image_shape"] == (48, 48) and old.image_shape_ == (48, 48)
     np.testing.assert_array_equal(old.transform(faces), est.transform(faces))
     again = pickle.loads(pickle.dumps(old))
     np.testing.assert_array_equal(again.transform(faces), est.transform(faces))

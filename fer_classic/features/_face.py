@@ -6,7 +6,9 @@
 ``image_shape``, the reading of ``(n, h, w)`` stacks and ``(n, h * w)`` rows
 (:func:`~fer_classic.utils.validation.check_faces`), ``n_features_in_`` and
 the parameter constraints common to them, checked by scikit-learn's
-parameter validation.
+parameter validation. One side of ``image_shape`` may be ``-1``, as in
+:func:`numpy.reshape`: ``fit`` then takes it from the faces it is given
+(:func:`check_image_shape`) and records the size in ``image_shape_``.
 
 It also holds the one exception to the intensity contract of
 :func:`~fer_classic.utils.validation.check_faces` (uint8 in 0..255, floats in
@@ -29,7 +31,7 @@ from .. import FACE_SIZE
 from ..utils.validation import FLOAT_TOLERANCE, check_faces
 
 __all__ = ["FaceTransformer", "N_JOBS_CONSTRAINT", "PAIR_CONSTRAINT", "check_face_values",
-           "check_pair", "scale_intensities"]
+           "check_image_shape", "check_pair", "resolve_image_shape", "scale_intensities"]
 
 #: ``n_jobs``: None or a non-zero integer (joblib's meaning, ``-1`` for all cores).
 N_JOBS_CONSTRAINT = [
@@ -96,6 +98,116 @@ def check_pair(value, name, owner, *, allow_int=True):
     )
 
 
+def check_image_shape(value, owner):
+    """``image_shape`` as a pair ``(h, w)`` of positive ints, or with one side ``-1``.
+
+    ``-1`` stands for the side that ``fit`` takes from the faces
+    (:func:`resolve_image_shape`), as in :func:`numpy.reshape`.
+
+    Parameters
+    ----------
+    value : pair of int
+        The parameter value.
+    owner : str
+        Name of the estimator, for the error message.
+
+    Returns
+    -------
+    image_shape : tuple of (int, int)
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``value`` is not such a pair.
+
+    Examples
+    --------
+    >>> check_image_shape((48, 48), "HOG")
+    (48, 48)
+    >>> check_image_shape((1, -1), "HOG")
+    (1, -1)
+    """
+    try:
+        pair = tuple(value)
+    except TypeError:
+        pair = ()
+    if (len(pair) == 2 and all(_is_positive_int(v) or _is_minus_one(v) for v in pair)
+            and not all(_is_minus_one(v) for v in pair)):
+        return int(pair[0]), int(pair[1])
+    raise InvalidParameterError(
+        f"The 'image_shape' parameter of {owner} must be a pair (rows, cols) of positive "
+        f"ints, one of which may be -1 (taken from the faces fit is given). Got {value!r} "
+        "instead."
+    )
+
+
+def _is_minus_one(value):
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_)) and value == -1
+
+
+def resolve_image_shape(image_shape, shape, owner):
+    """The face size ``(h, w)`` that ``image_shape`` gives to input of shape ``shape``.
+
+    Parameters
+    ----------
+    image_shape : tuple of (int, int)
+        From :func:`check_image_shape`: one side may be ``-1``.
+    shape : tuple of int
+        Shape of the input: rows ``(n, d)`` are faces of ``d`` pixels, a
+        stack ``(n, h, w)`` gives the unknown side.
+    owner : str
+        Name of the estimator, for the error message.
+
+    Returns
+    -------
+    image_shape : tuple of (int, int)
+        ``image_shape`` itself when no side is ``-1``, or when ``shape``
+        does not tell the unknown side (then the input's check fails on
+        its shape).
+
+    Raises
+    ------
+    ValueError
+        When rows of ``d`` pixels do not split into whole rows or columns
+        of the known side.
+
+    Examples
+    --------
+    >>> resolve_image_shape((4, -1), (10, 24), "HOG")
+    (4, 6)
+    >>> resolve_image_shape((-1, 8), (10, 3, 8), "HOG")
+    (3, 8)
+    """
+    h, w = image_shape
+    if h != -1 and w != -1:
+        return h, w
+    known, axis = (w, 1) if h == -1 else (h, 0)
+    if len(shape) == 3:
+        if shape[1 + axis] != known:  # the known side differs: check_faces says so
+            return h, w
+        return (known, shape[2]) if axis == 0 else (shape[1], known)
+    if len(shape) != 2 or shape[1] == 0:
+        return h, w
+    if shape[1] % known:
+        side = "rows" if axis == 0 else "columns"
+        raise ValueError(
+            f"X has {shape[1]} features, which do not make faces of {known} {side}: "
+            f"{owner}(image_shape={image_shape}) reads rows of a multiple of {known} pixels."
+        )
+    other = shape[1] // known
+    return (known, other) if axis == 0 else (other, known)
+
+
+def _numeric(arr):
+    """An object array of numbers as the numbers it holds (ints stay ints)."""
+    if getattr(arr, "dtype", None) != object:
+        return arr
+    out = np.array(arr.tolist())
+    if out.dtype == object:  # not all numbers: numpy's error names the culprit
+        out = arr.astype(np.float64)
+    return out
+
+
 def check_face_values(X, *, image_shape, name="X", any_floats=False):
     """:func:`~fer_classic.utils.validation.check_faces` with ``dtype=None``, floats relaxed.
 
@@ -113,7 +225,9 @@ def check_face_values(X, *, image_shape, name="X", any_floats=False):
     Returns
     -------
     faces : ndarray of shape (n, h, w)
-        As given (see :func:`scale_intensities` for the 0..255 scale).
+        As given (see :func:`scale_intensities` for the 0..255 scale); an
+        array of Python objects holds the numbers it holds (ints as ints,
+        others as floats).
 
     Examples
     --------
@@ -122,8 +236,8 @@ def check_face_values(X, *, image_shape, name="X", any_floats=False):
     (1, 2, 2)
     """
     try:
-        arr = np.asarray(X)
-    except Exception:  # ragged input: let check_faces word the error
+        arr = _numeric(np.asarray(X))
+    except ValueError:  # ragged input: let check_faces word the error
         arr = X
     relaxed = (any_floats and np.issubdtype(getattr(arr, "dtype", np.dtype(object)), np.floating)
                and bool(np.isfinite(arr).all()))  # NaN: check_faces names the face
@@ -163,7 +277,10 @@ class FaceTransformer(TransformerMixin, BaseEstimator):
     ``_parameter_constraints``, which ``fit`` checks through scikit-learn's
     parameter validation. They read their input with :meth:`_check_faces`:
     rows of ``h * w`` values are faces of shape ``image_shape = (h, w)``, and
-    a 3-D stack must be ``(n, h, w)``.
+    a 3-D stack must be ``(n, h, w)``. One side may be ``-1``: ``fit`` takes
+    it from the faces (rows of ``d`` values are faces of ``(h, d // h)``
+    pixels when ``image_shape = (h, -1)``), and ``transform`` then takes
+    faces of that size only. ``fit`` records the size in ``image_shape_``.
     """
 
     def __sklearn_tags__(self):
@@ -174,6 +291,9 @@ class FaceTransformer(TransformerMixin, BaseEstimator):
     def __setstate__(self, state):
         # transformers pickled before they had image_shape read 48x48 faces
         state.setdefault("image_shape", (FACE_SIZE, FACE_SIZE))
+        if "n_features_in_" in state and "image_shape_" not in state:
+            # fitted before image_shape_ was recorded: image_shape had no -1
+            state["image_shape_"] = tuple(int(s) for s in state["image_shape"])
         super().__setstate__(state)
 
     def _any_floats(self):
@@ -185,47 +305,70 @@ class FaceTransformer(TransformerMixin, BaseEstimator):
         return False
 
     def _image_shape(self):
-        return check_pair(self.image_shape, "image_shape", type(self).__name__, allow_int=False)
+        """The ``image_shape`` parameter, checked; one side may be ``-1``."""
+        return check_image_shape(self.image_shape, type(self).__name__)
 
     def _check_faces(self, X, *, reset):
         """Validated ``(n, h, w)`` stack of faces, as given (see ``check_faces(dtype=None)``).
 
-        ``reset=True`` (in ``fit``) sets ``n_features_in_``. Sparse and
+        ``reset=True`` (in ``fit``) sets ``image_shape_``, with the side
+        ``-1`` of ``image_shape`` taken from ``X``, and ``n_features_in_``;
+        otherwise ``X`` must hold faces of ``image_shape_``. Sparse and
         complex input, and rows of the wrong length, are refused here with
         scikit-learn's wording; the rest is
         :func:`~fer_classic.utils.validation.check_faces`'s.
         """
         name = type(self).__name__
-        h, w = self._image_shape()
+        if reset:
+            h, w = self._image_shape()
+        else:
+            h, w = self.image_shape_
         if sp.issparse(X):
             raise TypeError(
-                f"Sparse input is not supported: {name} takes dense faces (n, {h}, {w}) "
-                f"or (n, {h * w}); convert with X.toarray()."
+                f"Sparse input is not supported: {name} takes dense faces {_stack(h, w)} "
+                f"or (n, {_pixels(h, w)}); convert with X.toarray()."
             )
         try:
-            arr = np.asarray(X)
-        except Exception:  # ragged input: let check_faces word the error
+            arr = _numeric(np.asarray(X))
+        except ValueError:  # ragged input: let check_faces word the error
             arr = X
         if np.issubdtype(getattr(arr, "dtype", np.dtype(object)), np.complexfloating):
             raise ValueError(f"Complex data not supported: {name} takes real intensities.")
-        expected = h * w if reset else self.n_features_in_
-        shape = getattr(arr, "shape", ())
+        shape = tuple(getattr(arr, "shape", ()))
         if len(shape) == 1:
             raise ValueError(
-                f"X must be 2-D, faces (n, {h * w}), or a stack (n, {h}, {w}); got a 1-D "
-                f"array of shape {tuple(shape)}. Reshape your data with X.reshape(1, -1) "
-                "if it holds one face."
+                f"X must be 2-D, faces (n, {_pixels(h, w)}), or a stack {_stack(h, w)}; got a "
+                f"1-D array of shape {shape}. Reshape your data with X.reshape(1, -1) if it "
+                "holds one face."
             )
-        if len(shape) == 2 and shape[1] != expected:
-            if shape[1] == 0:
-                problem = f"while a minimum of {expected} is required"
-            else:
-                problem = f"but {name} is expecting {expected} features as input"
+        if len(shape) == 2 and shape[1] == 0:
             raise ValueError(
-                f"X has {shape[1]} feature(s) (shape={tuple(shape)}) {problem}: rows of "
-                f"{h * w} pixels or faces of shape (n, {h}, {w}) (image_shape={(h, w)})."
+                f"X has 0 feature(s) (shape={shape}) while a minimum of {max(h * w, 1)} is "
+                f"required: faces (n, {_pixels(h, w)}) or a stack {_stack(h, w)}."
+            )
+        if reset:
+            h, w = resolve_image_shape((h, w), shape, name)
+        if h < 0 or w < 0:  # a stack of another height or width, or not 2-D or 3-D
+            raise ValueError(
+                f"X must have shape {_stack(h, w)} or (n, {_pixels(h, w)}) (grayscale faces, "
+                f"image_shape={(h, w)}); got shape {shape}."
+            )
+        if len(shape) == 2 and shape[1] != h * w:
+            raise ValueError(
+                f"X has {shape[1]} features, but {name} is expecting {h * w} features as "
+                f"input: rows of {h * w} pixels or faces of shape (n, {h}, {w}) "
+                f"(image_shape={(h, w)}); got shape {shape}."
             )
         faces = check_face_values(arr, image_shape=(h, w), any_floats=self._any_floats())
         if reset:
+            self.image_shape_ = (h, w)
             self.n_features_in_ = h * w
         return faces
+
+
+def _stack(h, w):
+    return f"(n, {'h' if h < 0 else h}, {'w' if w < 0 else w})"
+
+
+def _pixels(h, w):
+    return h * w if h > 0 and w > 0 else f"k * {max(h, w)}"

@@ -430,10 +430,15 @@ class HOG(FaceTransformer):
         Threads for ``transform`` (``None``: 1, ``-1``: all cores).
     image_shape : tuple of (int, int), default=(48, 48)
         Face size ``(h, w)``: rows of ``h * w`` values are read as faces of
-        this shape, and a 3-D stack must have it.
+        this shape, and a 3-D stack must have it. One side may be ``-1``
+        (as in :func:`numpy.reshape`): ``fit`` takes it from the faces, so
+        ``(1, -1)`` reads rows of any width as faces of one row.
 
     Attributes
     ----------
+    image_shape_ : tuple of (int, int)
+        The face size ``(h, w)`` of ``fit``'s faces (``image_shape`` with
+        its side ``-1`` filled in); ``transform`` takes faces of this size.
     n_features_in_ : int
         ``h * w``, the number of pixels of a face (2304 by default).
     n_features_out_ : int
@@ -517,14 +522,13 @@ class HOG(FaceTransformer):
         self : HOG
         """
         params = self._hog_params()
-        image_shape = self._image_shape()
+        self._check_faces(X, reset=True)
         self.output_shape_ = hog_output_shape(
-            image_shape,
+            self.image_shape_,
             orientations=params["orientations"],
             pixels_per_cell=params["pixels_per_cell"],
             cells_per_block=params["cells_per_block"],
         )
-        self._check_faces(X, reset=True)
         self.n_features_out_ = int(np.prod(self.output_shape_))
         return self
 

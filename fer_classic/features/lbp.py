@@ -590,10 +590,15 @@ class LBP(FaceTransformer):
         Threads for ``transform`` (``None``: 1, ``-1``: all cores).
     image_shape : tuple of (int, int), default=(48, 48)
         Face size ``(h, w)``: rows of ``h * w`` values are read as faces of
-        this shape, and a 3-D stack must have it.
+        this shape, and a 3-D stack must have it. One side may be ``-1``
+        (as in :func:`numpy.reshape`): ``fit`` takes it from the faces, so
+        ``(1, -1)`` reads rows of any width as faces of one row.
 
     Attributes
     ----------
+    image_shape_ : tuple of (int, int)
+        The face size ``(h, w)`` of ``fit``'s faces (``image_shape`` with
+        its side ``-1`` filled in); ``transform`` takes faces of this size.
     n_features_in_ : int
         ``h * w``, the number of pixels of a face (2304 by default).
     n_bins_ : int
@@ -657,14 +662,20 @@ class LBP(FaceTransformer):
     def _any_floats(self):
         return True  # the codes compare intensities, whatever their scale
 
-    def _validate(self):
+    def _validate(self, image_shape=None):
+        """``(P, R, method, grid)``; the grid fits ``image_shape`` (default ``image_shape_``)."""
         if self.method == "var":
             raise ValueError(
                 "method='var' gives real-valued variances, not codes to histogram; "
                 "use lbp_codes(..., method='var') directly."
             )
         P, R, method = _check_lbp_params(self.P, self.R, self.method)
-        grid = _check_grid(self.grid_shape, self._image_shape(), owner=type(self).__name__)
+        if image_shape is None:
+            image_shape = self.image_shape_
+        if min(image_shape) < 0:  # one side comes from the faces: check it once known
+            check_pair(self.grid_shape, "grid_shape", type(self).__name__)
+            return P, R, method, None
+        grid = _check_grid(self.grid_shape, image_shape, owner=type(self).__name__)
         return P, R, method, grid
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -681,8 +692,9 @@ class LBP(FaceTransformer):
         -------
         self : LBP
         """
-        P, _, method, (gh, gw) = self._validate()
+        self._validate(self._image_shape())
         self._check_faces(X, reset=True)
+        P, _, method, (gh, gw) = self._validate()
         n_bins = lbp_n_bins(P, method)
         if gh * gw * n_bins > self._max_features:
             raise ValueError(

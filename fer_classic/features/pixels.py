@@ -24,10 +24,15 @@ class Pixels(FaceTransformer):
         intensity become all zeros instead of dividing by zero).
     image_shape : tuple of (int, int), default=(48, 48)
         Face size ``(h, w)``: rows of ``h * w`` values are read as faces of
-        this shape, and a 3-D stack must have it.
+        this shape, and a 3-D stack must have it. One side may be ``-1``
+        (as in :func:`numpy.reshape`): ``fit`` takes it from the faces, so
+        ``(1, -1)`` reads rows of any width as faces of one row.
 
     Attributes
     ----------
+    image_shape_ : tuple of (int, int)
+        The face size ``(h, w)`` of ``fit``'s faces (``image_shape`` with
+        its side ``-1`` filled in); ``transform`` takes faces of this size.
     n_features_in_ : int
         ``h * w``, the number of pixels of a face (2304 by default).
     n_features_out_ : int
@@ -50,6 +55,11 @@ class Pixels(FaceTransformer):
     >>> Pixels().fit_transform(faces)[:, :3]
     array([[1., 1., 1.],
            [1., 1., 1.]], dtype=float32)
+
+    With a side ``-1``, the faces' size comes from ``fit``:
+
+    >>> Pixels(image_shape=(1, -1)).fit(np.zeros((2, 5), dtype=np.uint8)).image_shape_
+    (1, 5)
     """
 
     _parameter_constraints = {
@@ -116,5 +126,5 @@ class Pixels(FaceTransformer):
     def get_feature_names_out(self, input_features=None):
         """Names ``pixel_{row}_{col}`` of the output features."""
         check_is_fitted(self, "n_features_out_")
-        h, w = self._image_shape()
+        h, w = self.image_shape_
         return np.asarray([f"pixel_{r}_{c}" for r in range(h) for c in range(w)], dtype=object)
