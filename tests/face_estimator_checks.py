@@ -10,14 +10,9 @@ FisherVector). ``FACE_TRANSFORMER_FAILURES`` is for those built on
 ``fer_classic.features._face.FaceTransformer`` (Pixels, HOG, LBP,
 HistogramEqualization), checked with ``image_shape=(1, -1)``: rows of any
 width are faces of one row, so every table of the checks is a stack of
-faces. HOG, LBP and ``Pixels(standardize=True)`` take floats of any finite
-value and pass every check. What the others still fail:
-
-* ``RANGE_CHECKS``, only for the transformers whose features depend on the
-  intensity scale (``Pixels`` unless it standardises, histogram
-  equalisation): the checks that feed floats outside [0, 1], which such
-  faces may not hold (uint8 0..255 or floats in [0, 1], never a silent change
-  of scale).
+faces, and as floats of any finite value are read by one rule (times 255,
+kept on their scale), the checks' floats outside [0, 1] are faces too. They
+pass every check.
 """
 
 IMAGE_ONLY = "input must be face images (n, 48, 48) or (n, 2304), not a generic (n, d) table"
@@ -68,41 +63,8 @@ def expected_failures(extra=()):
 #: row, as wide as the table fit is given.
 CHECK_IMAGE_SHAPE = (1, -1)
 
-_RANGE = "feeds floats outside [0, 1], which faces may not hold (uint8 0..255 or floats in [0, 1])"
-
-RANGE_CHECKS = {
-    name: _RANGE
-    for name in [
-        "check_dict_unchanged",
-        "check_dont_overwrite_parameters",
-        "check_estimators_dtypes",
-        "check_estimators_fit_returns_self",
-        "check_estimators_overwrite_params",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_fit2d_1feature",
-        "check_fit2d_1sample",
-        "check_fit2d_predict1d",
-        "check_fit_check_is_fitted",
-        "check_fit_idempotent",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_n_features_in",
-        "check_n_features_in_after_fitting",
-        "check_pipeline_consistency",
-        "check_positive_only_tag_during_fit",
-        "check_readonly_memmap_input",
-        "check_transformer_data_not_an_array",
-        "check_transformer_general",
-    ]
-}
-
-#: Transformers whose features do not depend on the intensity scale (HOG, LBP,
-#: Pixels(standardize=True)): they pass every check.
-SCALE_FREE_FAILURES = {}
-
-#: Transformers that need intensities in [0, 1] (Pixels(), HistogramEqualization).
-FACE_TRANSFORMER_FAILURES = dict(RANGE_CHECKS)
+#: What the FaceTransformer subclasses fail under CHECK_IMAGE_SHAPE: nothing.
+FACE_TRANSFORMER_FAILURES = {}
 
 
 def check_face_transformer(estimator, expected_failed_checks):

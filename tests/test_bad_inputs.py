@@ -436,7 +436,7 @@ ARRAYS = {
                        ["(3, 48, 48, 3)", "grayscale"]),
     "empty": (lambda: _faces()[:0], ValueError, ["holds no faces"]),
     # one input contract: uint8 in 0..255 or floats in [0, 1], never a silent rescale
-    # (transformers whose features do not depend on the scale take any floats)
+    # (transformers whose features do not depend on the scale, and pixels, take any floats)
     "floats-0-255": (lambda: _faces() * 255, ValueError, ["[0, 1]", "divide by 255"]),
     "floats-minus1-1": (lambda: _faces() * 2 - 1, ValueError, ["[-1, 1]", "[0, 1]"]),
     "int-300": (lambda: np.full((3, 48, 48), 300), ValueError, ["[300, 300]", "0..255"]),
@@ -449,9 +449,10 @@ TRANSFORMERS = {"Pixels": Pixels, "HOG": HOG, "LBP": LBP, "DenseSIFT": DenseSIFT
 
 # DenseSIFT learns the face size in fit (any h x w, by design); transform checks it
 FIT_ACCEPTS = {("DenseSIFT", "47x48")}
-# HOG, LBP and DenseSIFT features do not depend on the intensity scale: they
-# take floats of any finite value (tests/test_input_contract.py)
-ACCEPTED = {(t, a) for t in ("HOG", "LBP", "DenseSIFT")
+# HOG, LBP and DenseSIFT features do not depend on the intensity scale, and
+# Pixels keeps floats on their scale: they take floats of any finite value
+# (tests/test_input_contract.py)
+ACCEPTED = {(t, a) for t in ("Pixels", "HOG", "LBP", "DenseSIFT")
             for a in ("floats-0-255", "floats-minus1-1")}
 # known gaps, reported to the owner of the module (strict: they fail once fixed)
 KNOWN = {}  # (transformer, array) -> reason, for cases known to fail (strict xfail)

@@ -65,6 +65,40 @@ def test_transformer_matches_the_function_and_accepts_floats(faces):
     assert names[0] == "pixel_0_0" and len(names) == 2304
 
 
+@pytest.mark.parametrize("values", [
+    lambda f: f.astype(np.float32),     # 0..255 intensities stored as floats
+    lambda f: f / 127.5,                # [0, 2]
+    lambda f: f / 127.5 - 1,            # [-1, 1]
+    lambda f: f * 1e3 - 7.0,            # another scale and offset
+], ids=["0-255", "0-2", "minus1-1", "scaled"])
+def test_floats_of_any_range_are_equalised_by_the_order_of_their_levels(faces, values):
+    eq = HistogramEqualization().fit(values(faces))
+    assert (eq.transform(values(faces)) == eq.transform(faces)).all()
+
+
+def test_levels_beyond_0_255_follow_opencvs_rule():
+    """The rule for levels outside 0..255 is cv2.equalizeHist's, bit for bit, on 0..255."""
+    import cv2
+
+    from fer_classic.features.contrast import _equalize_levels
+
+    rng = np.random.default_rng(0)
+    for k in range(400):
+        h, w = rng.integers(1, 40, 2)
+        lo = rng.integers(0, 256)
+        face = rng.integers(lo, 256, (h, w)).astype(np.uint8)
+        if k % 3 == 0:  # few levels, ties
+            face = rng.choice(np.unique(face)[:3], (h, w)).astype(np.uint8)
+        assert (_equalize_levels(face.astype(np.float64)) == cv2.equalizeHist(face)).all()
+        assert (_equalize_levels(face * 10.0 - 500) == cv2.equalizeHist(face)).all()
+    # a face of one level keeps it, clipped to 0..255, as OpenCV keeps it
+    assert (equalize_faces(np.full((1, 2, 2), 900.0), clip=False) == 255).all()
+    assert (equalize_faces(np.full((1, 2, 2), 9.0), clip=False) == 9).all()
+    # clip=True (the default) clips first, as before
+    assert (equalize_faces(np.array([[[-5.0, 300.0]]]))
+            == equalize_faces(np.array([[[0, 255]]], dtype=np.uint8))).all()
+
+
 def test_it_feeds_the_feature_extractors(faces):
     a = make_pipeline(HistogramEqualization(), Pixels()).fit_transform(faces)
     assert np.array_equal(a, Pixels(equalize=True).fit_transform(faces))
@@ -79,8 +113,8 @@ def test_bad_input_and_parameters(faces):
         HistogramEqualization(image_shape=(48, 0)).fit(faces)
     with pytest.raises(ValueError, match="image_shape"):
         HistogramEqualization(image_shape=[48, 48]).fit(faces)
-    with pytest.raises(ValueError, match=r"intensities in \[0, 1\]"):
-        HistogramEqualization().fit(faces.astype(np.float32))
+    with pytest.raises(ValueError, match="NaN"):
+        HistogramEqualization().fit(np.full((1, 2304), np.nan))
     with pytest.raises(ValueError, match="shape"):
         HistogramEqualization().fit(np.zeros((3, 48)))
 

@@ -3,8 +3,10 @@
 Floats are read times 255. The transformers whose features do not depend on
 the intensity scale (HOG, LBP, dense SIFT without a contrast threshold and
 its encoders, standardised pixels) accept floats of any finite value by the
-same rule; the others refuse floats outside [0, 1] with an error that names
-the range.
+same rule; so do pixels, which keep floats on their scale, and histogram
+equalisation, which depends only on the order of a face's levels. Dense SIFT
+with a contrast threshold refuses floats outside [0, 1] with an error that
+names the range.
 """
 
 import numpy as np
@@ -57,8 +59,10 @@ def test_floats_in_0_1_are_the_same_faces_as_uint8(name, dtype):
 
 
 #: their features depend on the intensity scale: floats outside [0, 1] are refused
-SCALED = ["Pixels", "Pixels-equalize", "HistogramEqualization", "DenseSIFT-threshold"]
-SCALE_FREE = [name for name in TRANSFORMERS if name not in SCALED]
+SCALED = ["DenseSIFT-threshold"]
+#: floats are kept on their scale (pixels) or equalised by the order of their levels
+KEPT = ["Pixels", "Pixels-equalize", "HistogramEqualization"]
+SCALE_FREE = [name for name in TRANSFORMERS if name not in SCALED + KEPT]
 
 
 @pytest.mark.parametrize("name", SCALED)
@@ -74,6 +78,23 @@ def test_floats_outside_0_1_are_refused_where_the_scale_matters(name, values, ma
         est.transform(values(faces))
     with pytest.raises(ValueError, match=match):
         TRANSFORMERS[name]().fit(values(faces))
+
+
+@pytest.mark.parametrize("name", KEPT)
+@pytest.mark.parametrize("values", [
+    lambda f: f.astype(np.float32),    # 0..255 as floats
+    lambda f: f / 127.5,               # [0, 2]
+    lambda f: f / 127.5 - 1,           # [-1, 1]
+], ids=["0-255", "0-2", "minus1-1"])
+def test_floats_outside_0_1_are_kept_on_their_scale(name, values):
+    faces = _faces()
+    X = values(faces)
+    est = TRANSFORMERS[name]().fit(X)
+    got = est.transform(X)
+    if name == "Pixels":  # the floats as given
+        np.testing.assert_allclose(got, X.reshape(len(X), -1), rtol=1e-6, atol=1e-6)
+    else:  # the levels of the faces in order: the uint8 faces' output
+        np.testing.assert_array_equal(got, TRANSFORMERS[name]().fit(faces).transform(faces))
 
 
 @pytest.mark.parametrize("name", SCALE_FREE)

@@ -12,12 +12,14 @@ parameter validation. One side of ``image_shape`` may be ``-1``, as in
 
 It also holds the one exception to the intensity contract of
 :func:`~fer_classic.utils.validation.check_faces` (uint8 in 0..255, floats in
-[0, 1]): a transformer whose features do not depend on the intensity scale
-(HOG, LBP, dense SIFT without a contrast threshold, standardised pixels)
-accepts floats of any finite value (:func:`check_face_values`), read by the
-same rule as floats in [0, 1], times 255 (:func:`scale_intensities`). Their
-features are then those of the same faces on any other scale, so nothing is
-silently rescaled; floats in [0, 1] give exactly what they gave before.
+[0, 1]): a transformer that can read floats of any finite value by the same
+rule as floats in [0, 1], times 255 (:func:`scale_intensities`), accepts
+them (:func:`check_face_values`). Those whose features do not depend on the
+intensity scale (HOG, LBP, dense SIFT without a contrast threshold,
+standardised pixels) give the features of the same faces on any other
+scale; pixels keep floats on their own scale; histogram equalisation
+depends only on the order of a face's levels. So nothing is silently
+rescaled, and floats in [0, 1] give exactly what they gave before.
 """
 
 from numbers import Integral

@@ -19,7 +19,7 @@ from ._face import FaceTransformer, scale_intensities
 __all__ = ["equalize_faces", "HistogramEqualization"]
 
 
-def equalize_faces(faces):
+def equalize_faces(faces, *, clip=True):
     """Histogram-equalise each face on its own (``cv2.equalizeHist``).
 
     Parameters
@@ -27,6 +27,12 @@ def equalize_faces(faces):
     faces : ndarray of shape (n, h, w)
         Intensities in 0..255 (uint8, or floats rounded to the nearest of
         the 256 levels).
+    clip : bool, default=True
+        Clip float intensities to [0, 255] first. ``False`` keeps the levels
+        outside 0..255 (the rounded floats of faces outside [0, 1], read
+        times 255) and equalises a face that has such levels by OpenCV's
+        rule over its own levels, in order (:func:`_equalize_levels`); faces
+        within 0..255 go to ``cv2.equalizeHist`` either way.
 
     Returns
     -------
@@ -43,15 +49,50 @@ def equalize_faces(faces):
            [128, 255]], dtype=uint8)
     >>> (equalize_faces(face // 2 + 60) == equalize_faces(face)).all()  # contrast and offset
     np.True_
+    >>> (equalize_faces(face * 1000.0 - 7, clip=False) == equalize_faces(face)).all()
+    np.True_
     """
     faces = np.asarray(faces)
+    out = np.empty(faces.shape, dtype=np.uint8)
     if faces.dtype != np.uint8:
-        faces = np.rint(np.clip(faces, 0, 255)).astype(np.uint8)
+        if clip:
+            faces = np.clip(faces, 0, 255)
+        faces = np.rint(faces)
+        beyond = ((faces < 0) | (faces > 255)).reshape(len(faces), -1).any(axis=1)
+        for i in np.flatnonzero(beyond):
+            out[i] = _equalize_levels(faces[i])
+        faces = np.clip(faces, 0, 255).astype(np.uint8)
+    else:
+        beyond = np.zeros(len(faces), dtype=bool)
     faces = np.ascontiguousarray(faces)
-    out = np.empty_like(faces)
-    for i in range(len(faces)):
+    for i in np.flatnonzero(~beyond):
         cv2.equalizeHist(faces[i], dst=out[i])
     return out
+
+
+def _equalize_levels(face):
+    """``cv2.equalizeHist``'s rule over a face's own levels, of any range.
+
+    The first (lowest) level maps to 0 and each level after it to
+    ``round(n_below_or_at * 255 / (n - n_first))``, in float32 as OpenCV
+    computes it (``n``: pixels, ``n_first``: pixels of the lowest level);
+    a face of one level keeps it, clipped to 0..255, as OpenCV keeps it.
+    On levels within 0..255 this is ``cv2.equalizeHist`` bit for bit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _equalize_levels(np.array([[-300.0, -300.0], [2.0, 900.0]]))
+    array([[  0,   0],
+           [128, 255]], dtype=uint8)
+    """
+    levels, index, counts = np.unique(face, return_inverse=True, return_counts=True)
+    if len(levels) == 1:
+        return np.full(face.shape, np.clip(levels[0], 0, 255), dtype=np.uint8)
+    scale = np.float32(255) / np.float32(face.size - counts[0])
+    lut = np.rint(np.cumsum(counts[1:]).astype(np.float32) * scale)
+    lut = np.concatenate([[0], np.clip(lut, 0, 255)]).astype(np.uint8)
+    return lut[index].reshape(face.shape)
 
 
 class HistogramEqualization(FaceTransformer):
@@ -80,9 +121,15 @@ class HistogramEqualization(FaceTransformer):
     Notes
     -----
     Input faces follow :func:`~fer_classic.utils.validation.check_faces`:
-    integers in 0..255 (uint8) or floats in [0, 1] (scaled by 255 and
-    rounded to the nearest level). Floats outside [0, 1] are refused: the
-    equalisation works on the 256 grey levels, which they do not map to.
+    integers in 0..255 (uint8) or floats in [0, 1], scaled by 255 and
+    rounded to the nearest level. Floats of any other finite value are
+    read by the same rule, and their levels outside 0..255 are kept: as
+    the equalisation depends only on the order of a face's levels and how
+    many pixels hold each, such a face is equalised by OpenCV's rule over
+    its own levels (:func:`equalize_faces` with ``clip=False``). So 0..255
+    intensities stored as floats give the same output as the uint8 faces,
+    and uint8 faces and floats in [0, 1] give exactly
+    ``cv2.equalizeHist``'s.
 
     Examples
     --------
@@ -95,12 +142,17 @@ class HistogramEqualization(FaceTransformer):
     ((2, 2304), dtype('uint8'))
     >>> float(np.abs(eq.transform(faces).astype(int) - eq.transform(dim)).mean()) < 3
     True
+    >>> (eq.transform(faces.astype(np.float32)) == eq.transform(faces)).all()  # floats 0..255
+    np.True_
     """
 
     _parameter_constraints = {"image_shape": [tuple]}
 
     def __init__(self, *, image_shape=(48, 48)):
         self.image_shape = image_shape
+
+    def _any_floats(self):
+        return True  # the order of the levels, whatever their range (see Notes)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -109,8 +161,8 @@ class HistogramEqualization(FaceTransformer):
         Parameters
         ----------
         X : array-like of shape (n, h, w) or (n, h * w)
-            Faces of shape ``image_shape``: uint8 in 0..255, or floats in
-            [0, 1].
+            Faces of shape ``image_shape``: uint8 in 0..255, or floats
+            (intensities in [0, 1], or of any finite value: see Notes).
         y : ignored
 
         Returns
@@ -126,15 +178,16 @@ class HistogramEqualization(FaceTransformer):
         Parameters
         ----------
         X : array-like of shape (n, h, w) or (n, h * w)
-            Faces of shape ``image_shape``: uint8 in 0..255, or floats in
-            [0, 1].
+            Faces of shape ``image_shape``: uint8 in 0..255, or floats
+            (intensities in [0, 1], or of any finite value: see Notes).
 
         Returns
         -------
         faces : ndarray of shape (n, h * w), uint8
         """
         check_is_fitted(self, "n_features_in_")
-        faces = equalize_faces(scale_intensities(self._check_faces(X, reset=False)))
+        faces = scale_intensities(self._check_faces(X, reset=False))
+        faces = equalize_faces(faces, clip=False)
         return faces.reshape(len(faces), -1)
 
     def get_feature_names_out(self, input_features=None):

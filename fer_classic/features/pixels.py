@@ -44,9 +44,15 @@ class Pixels(FaceTransformer):
     integers in 0..255 (uint8) or floats in [0, 1]; the output is the
     intensities in [0, 1] as float32, per-face standardised if asked. With
     ``equalize``, float faces are rounded to the nearest of the 256 levels
-    first. With ``standardize`` and without ``equalize`` the output does not
-    depend on the intensity scale, and floats of any finite value are
-    accepted (read, like those in [0, 1], times 255).
+    first.
+
+    Floats are read by one rule, times 255, whatever their value: so the
+    output of floats is the floats as given (up to float32 rounding), those
+    outside [0, 1] included, and faces of any scale are not rescaled. With
+    ``standardize`` (and without ``equalize``) the output does not depend
+    on the intensity scale; with ``equalize`` levels outside 0..255 are
+    equalised by their order (see
+    :class:`~fer_classic.features.HistogramEqualization`).
 
     Examples
     --------
@@ -60,6 +66,11 @@ class Pixels(FaceTransformer):
 
     >>> Pixels(image_shape=(1, -1)).fit(np.zeros((2, 5), dtype=np.uint8)).image_shape_
     (1, 5)
+
+    Floats are kept on their scale, [0, 1] or not:
+
+    >>> Pixels(image_shape=(1, -1)).fit_transform(np.array([[0.5, 4.0, -2.0]]))
+    array([[ 0.5,  4. , -2. ]], dtype=float32)
     """
 
     _parameter_constraints = {
@@ -74,8 +85,7 @@ class Pixels(FaceTransformer):
         self.image_shape = image_shape
 
     def _any_floats(self):
-        # standardised faces do not depend on the scale; equalisation needs 0..255
-        return bool(self.standardize) and not self.equalize
+        return True  # floats are kept on their own scale (see Notes)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -84,8 +94,8 @@ class Pixels(FaceTransformer):
         Parameters
         ----------
         X : array-like of shape (n, h, w) or (n, h * w)
-            Faces of shape ``image_shape``: uint8 in 0..255, or floats in
-            [0, 1].
+            Faces of shape ``image_shape``: uint8 in 0..255, or floats
+            (intensities in [0, 1], or of any finite value: see Notes).
         y : ignored
 
         Returns
@@ -102,8 +112,8 @@ class Pixels(FaceTransformer):
         Parameters
         ----------
         X : array-like of shape (n, h, w) or (n, h * w)
-            Faces of shape ``image_shape``: uint8 in 0..255, or floats in
-            [0, 1].
+            Faces of shape ``image_shape``: uint8 in 0..255, or floats
+            (intensities in [0, 1], or of any finite value: see Notes).
 
         Returns
         -------
@@ -113,7 +123,7 @@ class Pixels(FaceTransformer):
         faces = scale_intensities(self._check_faces(X, reset=False))
         n = len(faces)
         if self.equalize:
-            faces = equalize_faces(faces)
+            faces = equalize_faces(faces, clip=False)
         out = faces.reshape(n, -1).astype(np.float32)
         out *= np.float32(1 / 255)
         if self.standardize:
