@@ -6,13 +6,12 @@ from scipy import ndimage, sparse
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import pairwise_distances_argmin
 from sklearn.svm import LinearSVC
-from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.features.bovw import (
     BagOfVisualWords, allocate_words, assign_words, assign_words_two_level,
     fit_two_level_codebook, pyramid_cells)
 from fer_classic.features.sift import DenseSIFT
-from face_estimator_checks import expected_failures
+from face_estimator_checks import check_face_transformer, expected_failures
 
 
 def _faces(n=24, seed=0):
@@ -270,11 +269,13 @@ def test_unfitted_and_wrong_shape_errors(fitted):
 
 # Like DenseSIFT, BagOfVisualWords only accepts face images; scikit-learn's
 # generic checks feed small (n, d) tables, rejected at input validation.
-BOVW_EXPECTED_FAILURES = expected_failures(["check_transformer_n_iter"])
+# (it declares float32 preserved, and the dtype check fits a float32 table)
+BOVW_EXPECTED_FAILURES = expected_failures(["check_transformer_n_iter",
+                                            "check_transformer_preserve_dtypes"])
 
 
 @pytest.mark.parametrize("n_coarse_words", [None, 2])
 def test_check_estimator(n_coarse_words):
-    check_estimator(BagOfVisualWords(n_words=4, n_samples=200, n_init=1,
-                                     n_coarse_words=n_coarse_words),
-                    expected_failed_checks=BOVW_EXPECTED_FAILURES)
+    check_face_transformer(BagOfVisualWords(n_words=4, n_samples=200, n_init=1,
+                                            n_coarse_words=n_coarse_words),
+                           BOVW_EXPECTED_FAILURES)

@@ -3,13 +3,12 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.datasets import make_synthetic_faces
 from fer_classic.features import DenseSIFT, FisherVector, fisher_vector
 from fer_classic.features.sift import sample_descriptors
 
-from face_estimator_checks import expected_failures
+from face_estimator_checks import check_face_transformer, expected_failures
 
 
 def _reference_fv(z, mu, var, w):
@@ -146,9 +145,9 @@ def test_wrong_shape_after_fit(fitted):
 
 def test_check_estimator():
     # image-only input, as for the other face transformers
-    check_estimator(FisherVector(DenseSIFT(step=12), n_components=2, pca_components=4,
-                                 n_samples=200),
-                    expected_failed_checks=expected_failures(["check_transformer_n_iter"]))
+    check_face_transformer(FisherVector(DenseSIFT(step=12), n_components=2, pca_components=4,
+                                        n_samples=200),
+                           expected_failures(["check_transformer_n_iter"]))
 
 
 def test_posterior_threshold_approximates_the_exact_vector():

@@ -5,12 +5,11 @@ import numpy as np
 import pytest
 from scipy import ndimage, sparse
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.features import sift as sift_module
 from fer_classic.features.sift import DenseSIFT, dense_sift, dense_sift_positions
 from fer_classic.utils import jit
-from face_estimator_checks import expected_failures
+from face_estimator_checks import check_face_transformer, expected_failures
 
 needs_numba = pytest.mark.skipif(not jit.have_numba(), reason="numba is not installed")
 BACKENDS = ["numpy", pytest.param("numba", marks=needs_numba)]
@@ -337,4 +336,16 @@ DENSE_SIFT_EXPECTED_FAILURES = expected_failures(())
 
 
 def test_check_estimator():
-    check_estimator(DenseSIFT(), expected_failed_checks=DENSE_SIFT_EXPECTED_FAILURES)
+    check_face_transformer(DenseSIFT(), DENSE_SIFT_EXPECTED_FAILURES)
+
+
+@pytest.mark.parametrize("X, error, match", [
+    (np.ones((2, 2304), dtype=complex), ValueError, "Complex data not supported"),
+    (np.ones((2, 0)), ValueError, r"0 feature\(s\) \(shape=\(2, 0\)\) while a minimum of 2304"),
+    (np.ones((2, 1)), ValueError, r"1 feature\(s\) \(shape=\(2, 1\)\), but rows of 2304 pixels"),
+])
+def test_bad_tables_are_refused_in_scikit_learns_words(X, error, match):
+    with pytest.raises(error, match=match):
+        DenseSIFT().fit(X)
+    with pytest.raises(error, match=match):
+        DenseSIFT().fit(_faces(1)).transform(X)

@@ -391,4 +391,5 @@ class FisherVector(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = True
         tags.input_tags.three_d_array = True
         tags.requires_fit = True
+        tags.transformer_tags.preserves_dtype = []  # float32 vectors, whatever the input
         return tags

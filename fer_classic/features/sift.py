@@ -548,9 +548,20 @@ def _as_face_stack(faces, name="faces", image_shape=None, dtype=np.float32, *,
         arr = faces if hasattr(faces, "ndim") else np.asarray(faces)
     except ValueError:  # ragged lists: let check_faces say what is wrong
         arr = faces
+    if np.issubdtype(getattr(arr, "dtype", np.dtype(object)), np.complexfloating):
+        raise ValueError(f"Complex data not supported: {name} must hold real intensities.")
     if image_shape is None:
         image_shape = (tuple(arr.shape[1:]) if getattr(arr, "ndim", None) == 3
                        else (FACE_SIZE, FACE_SIZE))
+    shape = tuple(getattr(arr, "shape", ()))
+    h, w = image_shape
+    if len(shape) == 2 and shape[1] != h * w:  # scikit-learn's wording, then the faces'
+        need = (f" while a minimum of {h * w} is required" if shape[1] == 0
+                else f", but rows of {h * w} pixels are required")
+        raise ValueError(
+            f"{name} has {shape[1]} feature(s) (shape={shape}){need}: {name} must have "
+            f"shape (n, {h}, {w}) or (n, {h * w}) (grayscale {h}x{w} faces)."
+        )
     arr = check_face_values(arr, image_shape=tuple(image_shape), name=name,
                             any_floats=any_floats)
     if dtype is None:
@@ -778,4 +789,5 @@ contrast_threshold, dtype, chunk_size, n_jobs, backend
         tags.input_tags.two_d_array = True
         tags.input_tags.three_d_array = True
         tags.requires_fit = True
+        tags.transformer_tags.preserves_dtype = []  # float32 descriptors, whatever the input
         return tags
