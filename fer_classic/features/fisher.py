@@ -382,7 +382,8 @@ class FisherVector(TransformerMixin, BaseEstimator):
         dims = [f"pca{j}" for j in range(self.pca_.n_components_)] + ["row", "col"]
         dims = dims[:d]
         return np.asarray(
-            [f"fv_{part}_g{g}_{dim}" for part in ("mu", "sigma") for g in range(k) for dim in dims],
+            [f"fv_{part}_g{g}_{dim}"
+             for part in ("mu", "sigma") for g in range(k) for dim in dims],
             dtype=object,
         )
 
