@@ -20,6 +20,10 @@ standardised pixels) give the features of the same faces on any other
 scale; pixels keep floats on their own scale; histogram equalisation
 depends only on the order of a face's levels. So nothing is silently
 rescaled, and floats in [0, 1] give exactly what they gave before.
+
+:class:`FaceStackEstimator` is the base of the estimators over local
+descriptors (dense SIFT, bags of visual words, Fisher vectors), which take a
+stack of faces of any size and fix it in ``fit`` (:func:`check_face_stack`).
 """
 
 from numbers import Integral
@@ -32,8 +36,9 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError
 from .. import FACE_SIZE
 from ..utils.validation import FLOAT_TOLERANCE, check_faces
 
-__all__ = ["FaceTransformer", "N_JOBS_CONSTRAINT", "PAIR_CONSTRAINT", "check_face_values",
-           "check_image_shape", "check_pair", "resolve_image_shape", "scale_intensities"]
+__all__ = ["FaceStackEstimator", "FaceTransformer", "N_JOBS_CONSTRAINT", "PAIR_CONSTRAINT",
+           "check_face_stack", "check_face_values", "check_image_shape", "check_pair",
+           "pixel_feature_names", "resolve_image_shape", "scale_intensities"]
 
 #: ``n_jobs``: None or a non-zero integer (joblib's meaning, ``-1`` for all cores).
 N_JOBS_CONSTRAINT = [
@@ -272,6 +277,84 @@ def scale_intensities(faces):
     return out
 
 
+def pixel_feature_names(image_shape):
+    """Names ``pixel_{row}_{col}`` of the pixels of faces of ``image_shape``, row by row.
+
+    Examples
+    --------
+    >>> pixel_feature_names((1, 2))
+    array(['pixel_0_0', 'pixel_0_1'], dtype=object)
+    """
+    h, w = image_shape
+    return np.asarray([f"pixel_{r}_{c}" for r in range(h) for c in range(w)], dtype=object)
+
+
+def check_face_stack(faces, name="faces", image_shape=None, dtype=np.float32, *,
+                     any_floats=True):
+    """Validated ``(n, h, w)`` stack of faces of any size, by default on the 0..255 scale.
+
+    The reading of the estimators over faces of a size ``fit`` fixes
+    (:class:`FaceStackEstimator`: dense SIFT, bags of visual words, Fisher
+    vectors) and of :func:`~fer_classic.features.dense_sift`.
+
+    Parameters
+    ----------
+    faces : array-like of shape (n, h, w) or (n, h * w)
+    name : str, default="faces"
+        Name used in error messages.
+    image_shape : tuple of (int, int) or None, default=None
+        With None, 3-D input may have any ``(h, w)`` and 2-D input is read
+        as 48x48 faces; otherwise the shape must match.
+    dtype : dtype or None, default=np.float32
+        Dtype of the intensities returned, on the 0..255 scale
+        (:func:`scale_intensities`); None validates only, leaving the values
+        as given (for estimators that hand the faces to their extractor,
+        which validates them again).
+    any_floats : bool, default=True
+        Accept floats of any finite value (normalised descriptors do not
+        depend on the intensity scale), else only in [0, 1]; either way
+        floats are read times 255.
+
+    Returns
+    -------
+    faces : ndarray of shape (n, h, w)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_face_stack(np.ones((2, 6, 5))).shape
+    (2, 6, 5)
+    >>> check_face_stack(np.zeros((1, 2304), dtype=np.uint8)).shape
+    (1, 48, 48)
+    """
+    if sp.issparse(faces):
+        raise TypeError(f"{name} is a sparse matrix, but sparse input is not supported: "
+                        f"pass the faces as a dense array of shape (n, h, w) or (n, h * w).")
+    try:
+        arr = faces if hasattr(faces, "ndim") else np.asarray(faces)
+    except ValueError:  # ragged lists: let check_faces say what is wrong
+        arr = faces
+    if np.issubdtype(getattr(arr, "dtype", np.dtype(object)), np.complexfloating):
+        raise ValueError(f"Complex data not supported: {name} must hold real intensities.")
+    if image_shape is None:
+        image_shape = (tuple(arr.shape[1:]) if getattr(arr, "ndim", None) == 3
+                       else (FACE_SIZE, FACE_SIZE))
+    shape = tuple(getattr(arr, "shape", ()))
+    h, w = image_shape
+    if len(shape) == 2 and shape[1] != h * w:  # scikit-learn's wording, then the faces'
+        need = (f" while a minimum of {h * w} is required" if shape[1] == 0
+                else f", but rows of {h * w} pixels are required")
+        raise ValueError(
+            f"{name} has {shape[1]} feature(s) (shape={shape}){need}: {name} must have "
+            f"shape (n, {h}, {w}) or (n, {h * w}) (grayscale {h}x{w} faces)."
+        )
+    arr = check_face_values(arr, image_shape=tuple(image_shape), name=name,
+                            any_floats=any_floats)
+    if dtype is None:
+        return arr
+    return scale_intensities(arr).astype(dtype, copy=False)
+
+
 class FaceTransformer(TransformerMixin, BaseEstimator):
     """Base of the stateless transformers over grayscale faces of size ``image_shape``.
 
@@ -366,6 +449,42 @@ class FaceTransformer(TransformerMixin, BaseEstimator):
             self.image_shape_ = (h, w)
             self.n_features_in_ = h * w
         return faces
+
+
+class FaceStackEstimator(TransformerMixin, BaseEstimator):
+    """Base of the estimators over stacks of faces whose size ``fit`` fixes.
+
+    :class:`~fer_classic.features.DenseSIFT`,
+    :class:`~fer_classic.features.BagOfVisualWords` and
+    :class:`~fer_classic.features.FisherVector` read faces with
+    :func:`check_face_stack` (a 3-D stack of any size, or rows of 48x48
+    faces) through :meth:`_check_stack`; ``fit`` records the size in
+    ``image_shape_`` and ``n_features_in_``, and the other methods then
+    take faces of that size only.
+    """
+
+    def _check_stack(self, X, *, reset, any_floats=True):
+        """``X`` validated by :func:`check_face_stack`, the values as given.
+
+        ``reset=True`` (in ``fit``) sets ``image_shape_`` and
+        ``n_features_in_`` from ``X``; otherwise ``X`` must hold faces of
+        ``image_shape_``.
+        """
+        if reset:
+            faces = check_face_stack(X, name="X", dtype=None, any_floats=any_floats)
+            self.image_shape_ = tuple(int(s) for s in faces.shape[1:])
+            self.n_features_in_ = self.image_shape_[0] * self.image_shape_[1]
+            return faces
+        return check_face_stack(X, name="X", image_shape=self.image_shape_, dtype=None,
+                                any_floats=any_floats)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.three_d_array = True
+        tags.requires_fit = True
+        tags.transformer_tags.preserves_dtype = []  # float32 output, whatever the input
+        return tags
 
 
 def _stack(h, w):

@@ -14,7 +14,7 @@ from numbers import Integral
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.base import _fit_context, clone
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -23,11 +23,11 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils.parallel import map_chunks
 from ..utils.progress import log, progress_enabled
 from ..utils.validation import check_positive_int
-from ._face import N_JOBS_CONSTRAINT
-from .sift import DenseSIFT, _as_face_stack, sample_descriptors
+from ._face import N_JOBS_CONSTRAINT, FaceStackEstimator
+from .sift import DenseSIFT, sample_descriptors
 
-__all__ = ["BagOfVisualWords", "allocate_words", "assign_words", "assign_words_two_level",
-           "fit_two_level_codebook", "pyramid_cells"]
+__all__ = ["BagOfVisualWords", "DescriptorEncoder", "allocate_words", "assign_words",
+           "assign_words_two_level", "fit_two_level_codebook", "pyramid_cells"]
 
 _POSITIVE_INT = [Interval(Integral, 1, None, closed="left")]
 #: what BagOfVisualWords and FisherVector need of a descriptor extractor
@@ -314,7 +314,31 @@ def _check_levels(levels):
     return levels
 
 
-class BagOfVisualWords(TransformerMixin, BaseEstimator):
+class DescriptorEncoder(FaceStackEstimator):
+    """Base of the encoders of local descriptors (:class:`BagOfVisualWords`, FisherVector).
+
+    Subclasses have the parameters ``extractor`` (an estimator with
+    ``fit`` and ``transform_descriptors``, :data:`EXTRACTOR_CONSTRAINT`;
+    None for :class:`~fer_classic.features.DenseSIFT` with its defaults)
+    and ``random_state``, and begin ``fit`` with :meth:`_fit_extractor`.
+    """
+
+    def _fit_extractor(self, X):
+        """Check ``X`` and fit a clone of the extractor to it: ``(faces, rng)``.
+
+        Sets ``image_shape_``, ``n_features_in_``, ``extractor_`` and
+        ``positions_`` (the extractor's keypoint centres); ``rng`` is the
+        random state of ``random_state``, for the rest of ``fit``.
+        """
+        faces = self._check_stack(X, reset=True)
+        rng = check_random_state(self.random_state)
+        extractor = DenseSIFT() if self.extractor is None else clone(self.extractor)
+        self.extractor_ = extractor.fit(faces)
+        self.positions_ = np.asarray(self.extractor_.positions_)
+        return faces, rng
+
+
+class BagOfVisualWords(DescriptorEncoder):
     """Spatial-pyramid bag of visual words over dense local descriptors.
 
     ``fit`` extracts descriptors from the faces chunk by chunk, keeps a
@@ -491,13 +515,9 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
         self : BagOfVisualWords
         """
         self._check_params()
-        faces = _as_face_stack(X, name="X", dtype=None)
+        faces, rng = self._fit_extractor(X)
         n = len(faces)
-        rng = check_random_state(self.random_state)
-        extractor = DenseSIFT() if self.extractor is None else clone(self.extractor)
-        self.extractor_ = extractor.fit(faces)
-        positions = np.asarray(self.extractor_.positions_)
-        n_kp = len(positions)
+        n_kp = len(self.positions_)
         per_face = min(n_kp, -(-self.n_samples // n))
         if n * per_face < self.n_words:
             raise ValueError(
@@ -518,10 +538,6 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
         else:
             self.coarse_codebook_, self.codebook_, self.word_offsets_ = fit_two_level_codebook(
                 sampled, self.n_words, self.n_coarse_words, random_state=rng, **kmeans_params)
-
-        self.image_shape_ = tuple(int(s) for s in faces.shape[1:])
-        self.n_features_in_ = self.image_shape_[0] * self.image_shape_[1]
-        self.positions_ = positions
         self._refresh_layout()
         return self
 
@@ -530,8 +546,7 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
 
         The codebook does not depend on ``pyramid_levels``, ``encoding``,
         ``normalize`` or ``level_weights``; after changing ``pyramid_levels``
-        on a fitted instance, this re-derives the layout without refitting
-        (used by ``benchmarks/ablation_bovw.py``).
+        on a fitted instance, this re-derives the layout without refitting.
         """
         levels = _check_levels(self.pyramid_levels)
         self.cells_ = pyramid_cells(self.positions_, self.image_shape_, levels)
@@ -561,7 +576,7 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
             several encodings without re-extracting descriptors.
         """
         check_is_fitted(self)
-        faces = _as_face_stack(X, name="X", image_shape=self.image_shape_, dtype=None)
+        faces = self._check_stack(X, reset=False)
 
         def words(chunk):
             desc = self.extractor_.transform_descriptors(chunk)
@@ -674,7 +689,6 @@ class BagOfVisualWords(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.non_deterministic = False
         return tags

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from ._face import FaceTransformer, scale_intensities
+from ._face import FaceTransformer, pixel_feature_names, scale_intensities
 
 __all__ = ["equalize_faces", "HistogramEqualization"]
 
@@ -193,5 +193,4 @@ class HistogramEqualization(FaceTransformer):
     def get_feature_names_out(self, input_features=None):
         """Names ``pixel_{row}_{col}`` of the output pixels."""
         check_is_fitted(self, "n_features_in_")
-        h, w = self.image_shape_
-        return np.asarray([f"pixel_{r}_{c}" for r in range(h) for c in range(w)], dtype=object)
+        return pixel_feature_names(self.image_shape_)

@@ -17,10 +17,9 @@ vector has ``2 * K * d`` values; it is dense.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.base import _fit_context
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -29,8 +28,8 @@ from ..utils.jit import resolve_backend
 from ..utils.parallel import map_chunks
 from ..utils.progress import log, progress_enabled
 from ._face import N_JOBS_CONSTRAINT
-from .bovw import EXTRACTOR_CONSTRAINT
-from .sift import DenseSIFT, _as_face_stack, sample_descriptors
+from .bovw import EXTRACTOR_CONSTRAINT, DescriptorEncoder
+from .sift import sample_descriptors
 
 __all__ = ["FisherVector", "fisher_vector"]
 
@@ -153,7 +152,7 @@ def _hellinger(desc):
     return np.sqrt(desc / np.maximum(desc.sum(axis=-1, keepdims=True), 1e-6))
 
 
-class FisherVector(TransformerMixin, BaseEstimator):
+class FisherVector(DescriptorEncoder):
     """Improved Fisher vectors of dense local descriptors of faces.
 
     ``fit`` learns, from a sample of Training descriptors, a PCA projection
@@ -295,13 +294,7 @@ class FisherVector(TransformerMixin, BaseEstimator):
         -------
         self : FisherVector
         """
-        faces = _as_face_stack(X, name="X", dtype=None)
-        rng = check_random_state(self.random_state)
-        extractor = DenseSIFT() if self.extractor is None else clone(self.extractor)
-        self.extractor_ = extractor.fit(faces)
-        self.image_shape_ = tuple(int(s) for s in faces.shape[1:])
-        self.n_features_in_ = self.image_shape_[0] * self.image_shape_[1]
-        self.positions_ = np.asarray(self.extractor_.positions_)
+        faces, rng = self._fit_extractor(X)
         sample, keypoints = sample_descriptors(
             self.extractor_, faces, self.n_samples, rng, chunk_size=self.chunk_size,
             n_jobs=self.n_jobs)
@@ -346,7 +339,7 @@ class FisherVector(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         # dtype and posterior_threshold may have been set after fit
         self._validate_params()  # scikit-learn's, against _parameter_constraints
-        faces = _as_face_stack(X, name="X", image_shape=self.image_shape_, dtype=None)
+        faces = self._check_stack(X, reset=False)
         every = np.arange(len(self.positions_))
         gmm = self.gmm_
         dtype = _DTYPES[self.dtype]
@@ -386,11 +379,3 @@ class FisherVector(TransformerMixin, BaseEstimator):
              for part in ("mu", "sigma") for g in range(k) for dim in dims],
             dtype=object,
         )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = True
-        tags.input_tags.three_d_array = True
-        tags.requires_fit = True
-        tags.transformer_tags.preserves_dtype = []  # float32 vectors, whatever the input
-        return tags

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from ._face import FaceTransformer, scale_intensities
+from ._face import FaceTransformer, pixel_feature_names, scale_intensities
 from .contrast import equalize_faces
 
 __all__ = ["Pixels"]
@@ -136,5 +136,4 @@ class Pixels(FaceTransformer):
     def get_feature_names_out(self, input_features=None):
         """Names ``pixel_{row}_{col}`` of the output features."""
         check_is_fitted(self, "n_features_out_")
-        h, w = self.image_shape_
-        return np.asarray([f"pixel_{r}_{c}" for r in range(h) for c in range(w)], dtype=object)
+        return pixel_feature_names(self.image_shape_)

@@ -26,9 +26,9 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
-from scipy import ndimage, sparse
+from scipy import ndimage
 
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Hidden, Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -36,9 +36,8 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import jit
 from ..utils.jit import resolve_backend
 from ..utils.parallel import map_chunks
-from .. import FACE_SIZE
 from ..utils.validation import check_positive_int
-from ._face import N_JOBS_CONSTRAINT, check_face_values, scale_intensities
+from ._face import N_JOBS_CONSTRAINT, FaceStackEstimator, check_face_stack
 
 #: The compiled kernels, imported on first use so that ``import fer_classic`` stays light.
 _KERNELS = "fer_classic.features._sift_kernels"
@@ -511,7 +510,7 @@ def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
     chunk_size = check_positive_int(chunk_size, "chunk_size")
     backend = resolve_backend(backend)
     # unit-norm descriptors do not depend on the intensity scale, a threshold does
-    faces = _as_face_stack(faces, any_floats=contrast_threshold is None)
+    faces = check_face_stack(faces, any_floats=contrast_threshold is None)
     n, h, w = faces.shape
     if min(h, w) < 2:
         raise ValueError(f"dense SIFT needs images of at least 2 x 2 pixels (it takes "
@@ -527,46 +526,6 @@ def dense_sift(faces, *, step=2, bin_size=4, n_bins_spatial=4, n_orientations=8,
     # are copied into one preallocated output (no pickling of descriptors)
     out = map_chunks(work, faces, chunk_size=chunk_size, n_jobs=n_jobs)
     return out, positions
-
-
-def _as_face_stack(faces, name="faces", image_shape=None, dtype=np.float32, *,
-                   any_floats=True):
-    """Validated ``(n, h, w)`` stack, float32 intensities on the 0..255 scale.
-
-    With ``image_shape`` None, 3-D input may have any ``(h, w)`` and 2-D input
-    is read as 48x48 faces; otherwise the shape must match. ``dtype=None``
-    validates only, leaving the values as given (for estimators that hand
-    the faces to their extractor, which validates them again).
-    ``any_floats`` accepts floats of any finite value (normalised
-    descriptors do not depend on the intensity scale), else only in [0, 1];
-    either way floats are read times 255 (:func:`._face.scale_intensities`).
-    """
-    if sparse.issparse(faces):
-        raise TypeError(f"{name} is a sparse matrix, but sparse input is not supported: "
-                        f"pass the faces as a dense array of shape (n, h, w) or (n, h * w).")
-    try:
-        arr = faces if hasattr(faces, "ndim") else np.asarray(faces)
-    except ValueError:  # ragged lists: let check_faces say what is wrong
-        arr = faces
-    if np.issubdtype(getattr(arr, "dtype", np.dtype(object)), np.complexfloating):
-        raise ValueError(f"Complex data not supported: {name} must hold real intensities.")
-    if image_shape is None:
-        image_shape = (tuple(arr.shape[1:]) if getattr(arr, "ndim", None) == 3
-                       else (FACE_SIZE, FACE_SIZE))
-    shape = tuple(getattr(arr, "shape", ()))
-    h, w = image_shape
-    if len(shape) == 2 and shape[1] != h * w:  # scikit-learn's wording, then the faces'
-        need = (f" while a minimum of {h * w} is required" if shape[1] == 0
-                else f", but rows of {h * w} pixels are required")
-        raise ValueError(
-            f"{name} has {shape[1]} feature(s) (shape={shape}){need}: {name} must have "
-            f"shape (n, {h}, {w}) or (n, {h * w}) (grayscale {h}x{w} faces)."
-        )
-    arr = check_face_values(arr, image_shape=tuple(image_shape), name=name,
-                            any_floats=any_floats)
-    if dtype is None:
-        return arr
-    return scale_intensities(arr).astype(dtype, copy=False)
 
 
 def sample_descriptors(extractor, faces, n_samples, random_state=None, *, chunk_size=512,
@@ -627,7 +586,7 @@ def sample_descriptors(extractor, faces, n_samples, random_state=None, *, chunk_
     return sampled.astype(np.float32, copy=False), keypoints
 
 
-class DenseSIFT(TransformerMixin, BaseEstimator):
+class DenseSIFT(FaceStackEstimator):
     """Dense SIFT descriptors of each face, flattened into one feature vector.
 
     A thin estimator over :func:`dense_sift`: ``transform`` returns
@@ -723,14 +682,11 @@ contrast_threshold, dtype, chunk_size, n_jobs, backend
         sizes = _check_bin_sizes(self.bin_size)
         resolve_backend(self.backend)  # refuses 'numba' when Numba is missing
         nbs = self.n_bins_spatial
-        faces = _as_face_stack(X, name="X", dtype=None,
-                               any_floats=self.contrast_threshold is None)
-        self.image_shape_ = tuple(int(s) for s in faces.shape[1:])
+        self._check_stack(X, reset=True, any_floats=self.contrast_threshold is None)
         self.positions_ = dense_sift_positions(self.image_shape_, step=self.step,
                                                bin_size=sizes, n_bins_spatial=nbs)
         self.n_keypoints_ = len(self.positions_)
         self.n_descriptor_dims_ = nbs * nbs * self.n_orientations
-        self.n_features_in_ = self.image_shape_[0] * self.image_shape_[1]
         return self
 
     def transform(self, X):
@@ -751,8 +707,7 @@ contrast_threshold, dtype, chunk_size, n_jobs, backend
     def transform_descriptors(self, X):
         """Descriptors of every face as ``(n, n_keypoints_, n_descriptor_dims_)``."""
         check_is_fitted(self)
-        faces = _as_face_stack(X, name="X", image_shape=self.image_shape_, dtype=None,
-                               any_floats=self.contrast_threshold is None)
+        faces = self._check_stack(X, reset=False, any_floats=self.contrast_threshold is None)
         desc, _ = dense_sift(faces, **self._params())
         return desc
 
@@ -783,11 +738,3 @@ contrast_threshold, dtype, chunk_size, n_jobs, backend
             ],
             dtype=object,
         )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = True
-        tags.input_tags.three_d_array = True
-        tags.requires_fit = True
-        tags.transformer_tags.preserves_dtype = []  # float32 descriptors, whatever the input
-        return tags
