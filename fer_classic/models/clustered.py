@@ -28,9 +28,9 @@ from threadpoolctl import threadpool_limits
 
 from ..utils.blockwise import as_compute, matmul
 from ..utils.progress import progress, progress_enabled
-from ..utils.scores import labels_from_scores, local_global_scores
+from ..utils.scores import labels_from_scores
 from .kernels import KernelSVC
-from .local import local_neighbors
+from .local import LocalGlobalMixin, local_neighbors
 
 __all__ = ["ClusteredLocalClassifier", "cluster_centres"]
 
@@ -119,7 +119,7 @@ def _fit_models(estimator, X, codes, neighbors, n_classes):
                 for idx in (np.sort(nb) for nb in neighbors)]
 
 
-class ClusteredLocalClassifier(ClassifierMixin, BaseEstimator):
+class ClusteredLocalClassifier(LocalGlobalMixin, ClassifierMixin, BaseEstimator):
     """Local linear models fitted in advance around cluster centres.
 
     ``fit`` finds ``n_clusters`` centres (:func:`cluster_centres`) and fits
@@ -268,9 +268,7 @@ class ClusteredLocalClassifier(ClassifierMixin, BaseEstimator):
         self.centres_ = centres.astype(dtype)
         self.coef_ = np.stack([m[0] for m in models]).astype(dtype)
         self.intercept_ = np.stack([m[1] for m in models])
-        self.global_estimator_ = None
-        if self.global_estimator is not None:
-            self.global_estimator_ = clone(self.global_estimator).fit(X, y)
+        self._fit_global(X, y)
         return self
 
     def nearest_clusters(self, X):
@@ -306,12 +304,7 @@ class ClusteredLocalClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         views = [validate_data(self, V, dtype=[np.float64, np.float32, np.float16],
                                reset=False) for V in (X, *others)]
-        return local_global_scores(self._local, views, local_views=self.local_views,
-                                   global_estimator=self.global_estimator_,
-                                   global_weight=self.global_weight)
-
-    def _output(self, scores):
-        return 0.5 * (scores[:, 1] - scores[:, 0]) if len(self.classes_) == 2 else scores
+        return self._local_global_scores(self._local, views)
 
     def decision_function(self, X):
         """Local scores (plus the weighted global ones).

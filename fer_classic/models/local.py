@@ -29,7 +29,7 @@ from ..utils.scores import (classifier_scores, labels_from_scores, local_global_
 from ..utils.validation import check_positive_int
 from .kernels import KernelSVC, intersection_kernel
 
-__all__ = ["LocalLearningClassifier", "local_neighbors"]
+__all__ = ["LocalGlobalMixin", "LocalLearningClassifier", "local_neighbors"]
 
 _SIMILARITIES = ("intersection", "linear")
 
@@ -146,7 +146,35 @@ def _predict_batch_unchecked(estimator, X_train, y_codes, neighbors, X, n_classe
     return scores
 
 
-class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
+class LocalGlobalMixin:
+    """The global model and the scores that the local learners share.
+
+    :class:`LocalLearningClassifier` and
+    :class:`~fer_classic.models.ClusteredLocalClassifier` have the
+    parameters ``global_estimator``, ``global_weight`` and ``local_views``:
+    their scores are the local models' plus ``global_weight`` times the
+    global classifier's, by the one rule of
+    :func:`~fer_classic.utils.scores.local_global_scores`.
+    """
+
+    def _fit_global(self, X, y):
+        """Fit a clone of ``global_estimator`` as ``global_estimator_`` (None without one)."""
+        self.global_estimator_ = None
+        if self.global_estimator is not None:
+            self.global_estimator_ = clone(self.global_estimator).fit(X, y)
+
+    def _local_global_scores(self, local, views):
+        """Scores ``(n, n_classes)`` of ``local(V)`` over ``views`` plus the global model's."""
+        return local_global_scores(local, views, local_views=self.local_views,
+                                   global_estimator=self.global_estimator_,
+                                   global_weight=self.global_weight)
+
+    def _output(self, scores):
+        """``decision_function``'s shape: the margin of ``classes_[1]`` for two classes."""
+        return 0.5 * (scores[:, 1] - scores[:, 0]) if len(self.classes_) == 2 else scores
+
+
+class LocalLearningClassifier(LocalGlobalMixin, ClassifierMixin, BaseEstimator):
     """Classify each sample with a model trained on its nearest training samples.
 
     ``fit`` only stores the training set. For every sample to classify,
@@ -299,9 +327,7 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
             # fail now, not at predict time, on a metric NearestNeighbors rejects
             NearestNeighbors(metric=self.metric, metric_params=self.metric_params,
                              algorithm="brute").fit(X[:1])
-        self.global_estimator_ = None
-        if self.global_estimator is not None:
-            self.global_estimator_ = clone(self.global_estimator).fit(X, y)
+        self._fit_global(X, y)
         return self
 
     def kneighbors(self, X):
@@ -356,12 +382,7 @@ class LocalLearningClassifier(ClassifierMixin, BaseEstimator):
         """Scores ``(n, n_classes)`` of ``X``, with ``others`` views of the same rows."""
         check_is_fitted(self)
         views = [self._check_X(V) for V in (X, *others)]
-        return local_global_scores(self._local_pass, views, local_views=self.local_views,
-                                   global_estimator=self.global_estimator_,
-                                   global_weight=self.global_weight)
-
-    def _output(self, scores):
-        return 0.5 * (scores[:, 1] - scores[:, 0]) if len(self.classes_) == 2 else scores
+        return self._local_global_scores(self._local_pass, views)
 
     def decision_function(self, X):
         """Local decision scores (see the class Notes).
