@@ -57,6 +57,7 @@ from sklearn.pipeline import Pipeline
 
 from . import FACE_SIZE
 from .persist import label_names_for, load_model, score_method_of
+from .utils.images import decode_image_bytes
 from .utils.scores import classifier_scores
 from .utils.validation import check_faces
 
@@ -127,12 +128,7 @@ def read_image(path):
         raise ImageReadError(f"{name}: no such file.") from None
     except OSError as exc:
         raise ImageReadError(f"{name}: cannot read the file ({exc.strerror or exc}).") from None
-    image = None
-    if buf.size:
-        try:
-            image = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-        except cv2.error:
-            image = None
+    image = decode_image_bytes(buf, cv2.IMREAD_COLOR)
     if image is None:
         what = "empty file" if buf.size == 0 else f"{buf.size} bytes"
         raise ImageReadError(f"{name}: not an image or an unsupported/corrupt format ({what}).")

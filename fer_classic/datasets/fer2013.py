@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from .. import EMOTIONS, FACE_SIZE, SPLITS
 from ..utils.fileio import atomic_write
+from ..utils.images import decode_image_bytes
 from ..utils.validation import check_faces
 from .cache import get_cache_dir, hash_strings, load_arrays, save_arrays
 
@@ -468,12 +469,7 @@ def _decode_image(filename, resize):
         buf = np.fromfile(filename, dtype=np.uint8)
     except OSError as exc:
         raise FER2013FormatError(f"{filename}: could not read the file ({exc}).") from None
-    img = None
-    if buf.size:
-        try:
-            img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-        except cv2.error:
-            img = None
+    img = decode_image_bytes(buf, cv2.IMREAD_UNCHANGED)
     if img is None:
         raise FER2013FormatError(
             f"{filename}: could not decode the image ({buf.size} bytes; empty, truncated, "
