@@ -26,7 +26,7 @@ from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cached_features import (  # noqa: E402
-    TESTS, accuracy, cached_features, global_row, markdown_row, record_footer,
+    TESTS, accuracy, cached_features, global_row, markdown_row, parse_and_start, record_footer,
 )
 from machine import write_record  # noqa: E402
 
@@ -46,10 +46,8 @@ def main(argv=None):
     p.add_argument("--weights", type=float, nargs="+", default=[0.5, 0.75, 1.0, 1.5, 2.0])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="write the Markdown table here")
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = p.parse_args(argv)
+    args, argv, t_start = parse_and_start(p, argv)
 
-    t_start = time.perf_counter()
     data = load_fer2013(args.data)
     run = cached_features(data, PIPELINE, args.seed)
     pipe, F, y_train, ys, cache = run.pipeline, run.features, run.y_train, run.y_test, run.cache

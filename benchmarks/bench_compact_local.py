@@ -28,7 +28,7 @@ from sklearn.decomposition import PCA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cached_features import (  # noqa: E402
-    TESTS, accuracy, cached_features, global_row, markdown_row, record_footer,
+    TESTS, accuracy, cached_features, global_row, markdown_row, parse_and_start, record_footer,
 )
 from machine import write_record  # noqa: E402
 
@@ -71,11 +71,9 @@ def main(argv=None):
     p.add_argument("--pca-samples", type=int, default=12_000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="write the Markdown table here")
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = p.parse_args(argv)
+    args, argv, t_start = parse_and_start(p, argv)
     dims = [d if d == "full" else int(d) for d in args.dims]
 
-    t_start = time.perf_counter()
     data = load_fer2013(args.data)
     run = cached_features(data, PIPELINE, args.seed)
     spec, pipe, F, y_train, ys, cache = (run.spec, run.pipeline, run.features, run.y_train,

@@ -29,7 +29,7 @@ from joblib import Memory
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cached_features import TESTS, record_footer  # noqa: E402
+from cached_features import TESTS, parse_and_start, record_footer  # noqa: E402
 from machine import write_record  # noqa: E402
 
 from fer_classic import SPLITS  # noqa: E402
@@ -91,12 +91,10 @@ def main(argv=None):
     p.add_argument("--max-rotation", type=float, default=8.0, help="degrees")
     p.add_argument("--max-scale", type=float, default=0.08, help="relative")
     p.add_argument("--seed", type=int, default=0)
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = p.parse_args(argv)
+    args, argv, t_start = parse_and_start(p, argv)
     amounts = {"max_shift": args.max_shift, "max_rotation": args.max_rotation,
                "max_scale": args.max_scale}
 
-    t_start = time.perf_counter()
     data = load_fer2013(args.data)
     splits = {s: data.get_split(s) for s in SPLITS}
     spec = get_spec(PIPELINE)

@@ -6,6 +6,7 @@ from the bench's on-disk cache when a bench run made them, and end their
 records with the same rows and footer.
 """
 
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,18 @@ class CachedFeatures:
     y_train: np.ndarray
     y_test: dict
     cache: Path
+
+
+def parse_and_start(parser, argv=None):
+    """Parse the command line and start the wall clock: ``(args, argv, t_start)``.
+
+    ``argv`` (``sys.argv[1:]`` when None) comes back as a list, for the
+    command :func:`record_footer` writes; ``t_start`` is
+    ``time.perf_counter()`` once it is parsed.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv)
+    return args, argv, time.perf_counter()
 
 
 def cached_features(data, name, seed):
