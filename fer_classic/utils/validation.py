@@ -15,11 +15,17 @@ def check_faces(X, *, image_shape=(FACE_SIZE, FACE_SIZE), dtype=np.float32, name
                 intensities=True):
     """Validate a stack of grayscale faces and return it as ``(n, h, w)`` in 0..255.
 
-    The input contract of every fer_classic transformer, scikit-image's:
+    The input contract of the fer_classic transformers, scikit-image's:
     integer faces (``uint8``) hold intensities in 0..255, floating-point
     faces hold intensities in [0, 1] and are multiplied by 255 here. So
-    ``faces`` and ``faces / 255`` give the same features, and values outside
-    those ranges are an error rather than a silent change of scale.
+    ``faces`` and ``faces / 255`` give the same features. Here, with
+    ``intensities=True``, values outside those ranges are an error rather
+    than a silent change of scale. The face transformers relax this for
+    floats: every one of :mod:`fer_classic.features` but dense SIFT with a
+    ``contrast_threshold`` (and the encoders over such an extractor) accepts
+    floats of any finite value and reads them by the same rule, times 255
+    (:func:`fer_classic.features._face.check_face_values` and
+    ``scale_intensities``); integers outside 0..255 stay an error.
 
     Parameters
     ----------
@@ -49,7 +55,8 @@ def check_faces(X, *, image_shape=(FACE_SIZE, FACE_SIZE), dtype=np.float32, name
     ------
     ValueError
         If the array is empty, has the wrong shape, holds NaN or infinity,
-        or values outside 0..255 (integers) or [0, 1] (floats).
+        or, with ``intensities``, values outside 0..255 (integers) or
+        [0, 1] (floats).
     TypeError
         If the values are not numeric.
 
