@@ -3,6 +3,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_classification
 from sklearn.svm import LinearSVC
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.models.linear import LinearSVM, squared_hinge_objective
@@ -72,12 +73,16 @@ def test_binary_has_one_hyperplane():
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"C": 0}, "C must be"), ({"C": -1.0}, "C must be"), ({"tol": 0}, "tol must be"),
-    ({"max_iter": 0}, "max_iter must be"), ({"max_iter": 2.5}, "max_iter must be"),
+    ({"C": 0}, "'C' parameter"), ({"C": -1.0}, "'C' parameter"),
+    ({"tol": 0}, "'tol' parameter"), ({"max_iter": 0}, "'max_iter' parameter"),
+    ({"max_iter": 2.5}, "'max_iter' parameter"),
+    ({"fit_intercept": "yes"}, "'fit_intercept' parameter"),
+    ({"n_jobs": 1.5}, "'n_jobs' parameter"),
 ])
 def test_bad_params(params, match):
     X, y = _data(n=50)
-    with pytest.raises(ValueError, match=match):
+    # scikit-learn's InvalidParameterError (a ValueError) names the parameter
+    with pytest.raises(InvalidParameterError, match=match):
         LinearSVM(**params).fit(X, y)
 
 

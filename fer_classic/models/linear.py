@@ -13,6 +13,7 @@ float16 input (a matrix half the size of float32, converted to float32 block
 by block as the products read it).
 """
 
+import numbers
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -22,8 +23,9 @@ from joblib import effective_n_jobs
 from scipy import sparse
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
@@ -31,7 +33,6 @@ from threadpoolctl import threadpool_limits
 from ..utils.blockwise import as_compute, compute_dtype, matmul
 from ..utils.progress import progress, progress_enabled
 from ..utils.scores import labels_from_scores
-from ..utils.validation import check_positive_int
 
 __all__ = ["LinearSVM", "squared_hinge_objective"]
 
@@ -171,6 +172,14 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints = {
+        "C": [Interval(numbers.Real, 0, None, closed="neither")],
+        "fit_intercept": ["boolean"],
+        "tol": [Interval(numbers.Real, 0, None, closed="neither")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_jobs": [None, numbers.Integral],
+    }
+
     def __init__(self, C=1.0, fit_intercept=True, tol=1e-4, max_iter=1000, n_jobs=None):
         self.C = C
         self.fit_intercept = fit_intercept
@@ -183,13 +192,7 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    def _validate_params_once(self):
-        for name, lo in (("C", 0.0), ("tol", 0.0)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or v <= lo:
-                raise ValueError(f"{name} must be a number > {lo}; got {v!r}.")
-        check_positive_int(self.max_iter, "max_iter")
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the one-vs-rest problems jointly.
 
@@ -202,7 +205,6 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
         -------
         self : LinearSVM
         """
-        self._validate_params_once()
         X, y = validate_data(self, X, y, accept_sparse="csr",
                              dtype=[np.float64, np.float32, np.float16], y_numeric=False)
         check_classification_targets(y)
