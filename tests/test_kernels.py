@@ -5,7 +5,9 @@ import pytest
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics.pairwise import chi2_kernel as sk_chi2
+from sklearn.metrics.pairwise import linear_kernel as sk_linear
 from sklearn.svm import SVC
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.models.kernels import (
@@ -60,9 +62,9 @@ def test_intersection_kernel_is_positive_semidefinite():
 
 
 def test_intersection_rejects_negative_values():
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="intersection_kernel as X; .* non-negative"):
         intersection_kernel(np.array([[1.0, -1.0]]))
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="intersection_kernel as Y; .* non-negative"):
         intersection_kernel(np.ones((1, 2)), np.array([[1.0, -1.0]]))
 
 
@@ -178,19 +180,34 @@ def test_kernel_svc_errors():
     X, y = _blobs()
     with pytest.raises(NotFittedError):
         KernelSVC().predict(X)
-    with pytest.raises(ValueError, match="Negative values"):
+    with pytest.raises(ValueError, match=r"Negative values .* KernelSVC\(kernel='intersection'\)"):
         KernelSVC(kernel="intersection").fit(X - 10, y)
-    with pytest.raises(ValueError, match="kernel must be"):
-        KernelSVC(kernel="poly").fit(X, y)
-    with pytest.raises(ValueError, match="multi_class"):
-        KernelSVC(multi_class="crammer").fit(X, y)
-    with pytest.raises(ValueError, match="predict_chunk_size"):
-        KernelSVC(predict_chunk_size=0).fit(X, y)
+    with pytest.raises(ValueError, match="Negative values"):
+        KernelSVC(kernel="chi2").fit(X, y).predict(X - 10)
+
+
+@pytest.mark.parametrize("params", [
+    {"kernel": "poly"}, {"multi_class": "crammer"}, {"predict_chunk_size": 0},
+    {"kernel_params": [0.5]}, {"blocks": slice(0, 2)}, {"block_weights": 2.0},
+    # the parameters SVC takes, constrained as SVC constrains them (also for
+    # multi_class='ovr', which calls libsvm without SVC.fit)
+    {"C": 0.0}, {"C": -1.0}, {"class_weight": "balance"}, {"tol": 0}, {"cache_size": 0},
+    {"max_iter": -2}, {"decision_function_shape": "ovo-ish"}, {"break_ties": "no"},
+    {"random_state": "seed"},
+])
+def test_kernel_svc_parameter_errors(params):
+    X, y = _blobs()
+    name = next(iter(params))
+    # scikit-learn's InvalidParameterError (a ValueError) names the parameter
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of KernelSVC"):
+        KernelSVC(**params).fit(np.abs(X), y)
 
 
 def test_linear_kernel_accepts_sparse():
     X = _histograms(4)
     np.testing.assert_allclose(linear_kernel(sparse.csr_matrix(X)), X @ X.T)
+    # scikit-learn's, re-exported (it gave the same bits as our own X @ Y.T had)
+    assert linear_kernel is sk_linear
 
 
 # scikit-learn's check_class_weight_classifiers feeds raw make_blobs data with

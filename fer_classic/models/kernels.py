@@ -1,9 +1,10 @@
 """Histogram kernels for bag-of-words features, and an SVM that uses them.
 
 * :func:`intersection_kernel` -- histogram intersection ``sum_f min(x_f, y_f)``.
-* chi-squared kernels are scikit-learn's
+* chi-squared and linear kernels are scikit-learn's
   (:func:`sklearn.metrics.pairwise.chi2_kernel`,
-  :func:`~sklearn.metrics.pairwise.additive_chi2_kernel`), re-exported here.
+  :func:`~sklearn.metrics.pairwise.additive_chi2_kernel`,
+  :func:`~sklearn.metrics.pairwise.linear_kernel`), re-exported here.
 * :func:`weighted_sum_kernel` -- a weighted sum of one kernel per block of
   columns (e.g. per spatial-pyramid level): the fixed-weight "multiple kernel"
   combination of Ionescu, Popescu & Grozea (2013).
@@ -13,20 +14,26 @@
 
 
 import warnings
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics.pairwise import additive_chi2_kernel, chi2_kernel, check_pairwise_arrays
+from sklearn.metrics.pairwise import (
+    additive_chi2_kernel,
+    check_pairwise_arrays,
+    chi2_kernel,
+    linear_kernel,
+)
 from sklearn.svm import SVC
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from ..utils.scores import labels_from_scores
-from ..utils.validation import check_positive_int
 
 __all__ = [
     "intersection_kernel",
@@ -40,14 +47,11 @@ __all__ = [
 
 # elements of the (rows, cols, features) temporary of the dense min-sum
 _BLOCK_ELEMENTS = 1 << 22
-
-
-def _check_nonnegative(A, name):
-    data = A.data if sparse.issparse(A) else A
-    if data.size and data.min() < 0:
-        raise ValueError(f"Negative values in data passed to a histogram kernel: {name} must be "
-                         f"non-negative (bag-of-words counts or frequencies); its minimum is "
-                         f"{data.min()}.")
+#: check_non_negative's ``whom``: "Negative values in data passed to {whom}."
+_NON_NEGATIVE = ("{}; histogram kernels need non-negative features (bag-of-words counts "
+                 "or frequencies)")
+#: kernels defined for non-negative features only
+_HISTOGRAM_KERNELS = ("intersection", "chi2", "additive_chi2")
 
 
 def _is_binary(A):
@@ -118,9 +122,9 @@ def intersection_kernel(X, Y=None):
     array([[2., 0.]])
     """
     X, Y = check_pairwise_arrays(X, Y, accept_sparse="csr")
-    _check_nonnegative(X, "X")
+    check_non_negative(X, _NON_NEGATIVE.format("intersection_kernel as X"))
     if Y is not X:
-        _check_nonnegative(Y, "Y")
+        check_non_negative(Y, _NON_NEGATIVE.format("intersection_kernel as Y"))
     if _is_binary(X) and (Y is X or _is_binary(Y)):
         K = X @ Y.T
         K = K.toarray() if sparse.issparse(K) else np.asarray(K)
@@ -130,20 +134,6 @@ def intersection_kernel(X, Y=None):
     if sparse.issparse(Y):
         return _min_sum_sparse_rows(Y.tocsr(), X).T.copy()
     return _min_sum_dense(X, Y)
-
-
-def linear_kernel(X, Y=None):
-    """Dot products ``X @ Y.T`` as a dense array (sparse inputs accepted).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> linear_kernel(np.array([[1., 2.]]), np.array([[3., 4.]]))
-    array([[11.]])
-    """
-    X, Y = check_pairwise_arrays(X, Y, accept_sparse="csr")
-    K = X @ Y.T
-    return K.toarray() if sparse.issparse(K) else np.asarray(K)
 
 
 def _dense_writeable(A):
@@ -374,6 +364,19 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints = {
+        "kernel": [StrOptions(set(_KERNELS)), callable],
+        "multi_class": [StrOptions({"ovr", "ovo"})],
+        "kernel_params": [dict, None],
+        "blocks": ["array-like", None],
+        "block_weights": ["array-like", None],
+        # the parameters handed to SVC, as SVC constrains them
+        **{name: SVC._parameter_constraints[name]
+           for name in ("C", "class_weight", "tol", "cache_size", "max_iter",
+                        "decision_function_shape", "break_ties", "random_state")},
+        "predict_chunk_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(self, kernel="intersection", C=1.0, multi_class="ovr", kernel_params=None,
                  blocks=None, block_weights=None, class_weight=None, tol=1e-3, cache_size=200,
                  max_iter=-1, decision_function_shape="ovr", break_ties=False,
@@ -393,6 +396,10 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.predict_chunk_size = predict_chunk_size
 
+    def _check_non_negative(self, X):
+        if self.kernel in _HISTOGRAM_KERNELS:
+            check_non_negative(X, _NON_NEGATIVE.format(f"KernelSVC(kernel={self.kernel!r})"))
+
     def _gram(self, X, Y):
         if self.blocks is not None:
             return weighted_sum_kernel(X, Y, blocks=self.blocks, weights=self.block_weights,
@@ -401,6 +408,7 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
         K = K.toarray() if sparse.issparse(K) else np.asarray(K)
         return K.astype(np.float64, copy=False)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the SVM on the training Gram matrix.
 
@@ -413,14 +421,9 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
         -------
         self : KernelSVC
         """
-        get_kernel(self.kernel)  # validates the name
-        check_positive_int(self.predict_chunk_size, "predict_chunk_size")
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         check_classification_targets(y)
-        if self.kernel in ("intersection", "chi2", "additive_chi2"):
-            _check_nonnegative(X, "X")
-        if self.multi_class not in ("ovr", "ovo"):
-            raise ValueError(f"multi_class must be 'ovr' or 'ovo'; got {self.multi_class!r}.")
+        self._check_non_negative(X)
         K = self._gram(X, X)
         svc = SVC(kernel="precomputed", C=self.C, class_weight=self.class_weight,
                   tol=self.tol, cache_size=self.cache_size, max_iter=self.max_iter,
@@ -455,8 +458,7 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                           reset=False)
-        if self.kernel in ("intersection", "chi2", "additive_chi2"):
-            _check_nonnegative(X, "X")
+        self._check_non_negative(X)
         for start in range(0, X.shape[0], self.predict_chunk_size):
             Xc = X[start:start + self.predict_chunk_size]
             K = np.zeros((Xc.shape[0], self._n_fit))
@@ -553,6 +555,5 @@ class KernelSVC(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.input_tags.positive_only = self.kernel in ("intersection", "chi2",
-                                                        "additive_chi2")
+        tags.input_tags.positive_only = self.kernel in _HISTOGRAM_KERNELS
         return tags
