@@ -103,6 +103,10 @@ def test_cluster_centres_are_unit_length_and_seeded():
     ({"dtype": "int8"}, "dtype"),
     ({"local_views": "both"}, "local_views"),
     ({"global_weight": -1}, "global_weight"),
+    # the local fits skip scikit-learn's validation: fit checks the local model once
+    ({"estimator": LinearSVC(C=-1.0)}, "'C' parameter of LinearSVC"),
+    ({"estimator": KernelSVC(kernel="linear", multi_class="crammer")},
+     "'multi_class' parameter of KernelSVC"),
 ])
 def test_bad_parameters(params, match):
     X, y = _xor()

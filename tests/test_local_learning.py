@@ -8,6 +8,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.svm import LinearSVC
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.models.kernels import KernelSVC, intersection_kernel
@@ -123,8 +124,6 @@ def test_errors():
     X, y = _data()
     with pytest.raises(NotFittedError):
         LocalLearningClassifier().predict(X)
-    with pytest.raises(ValueError, match="n_neighbors"):
-        LocalLearningClassifier(n_neighbors=0).fit(X, y)
     with pytest.raises(ValueError, match="Negative values"):
         LocalLearningClassifier(metric="intersection").fit(X - 100, y)
     with pytest.raises(ValueError):
@@ -132,6 +131,30 @@ def test_errors():
     clf = LocalLearningClassifier().fit(X, y)
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:, :3])
+
+
+@pytest.mark.parametrize("params", [
+    {"n_neighbors": 0}, {"n_neighbors": 2.5}, {"metric": 3}, {"metric_params": [1]},
+    {"estimator": "svm"}, {"n_jobs": "all"}, {"batches_per_job": 0},
+    {"global_estimator": NearestNeighbors()}, {"global_weight": -1.0},
+    {"local_views": "both"},
+])
+def test_parameter_errors(params):
+    X, y = _data()
+    name = next(iter(params))
+    # scikit-learn's InvalidParameterError (a ValueError) names the parameter
+    match = f"'{name}' parameter of LocalLearningClassifier"
+    with pytest.raises(InvalidParameterError, match=match):
+        LocalLearningClassifier(**params).fit(X, y)
+
+
+def test_the_local_estimator_parameters_are_checked_at_fit():
+    # the local fits skip scikit-learn's parameter validation: fit checks the
+    # local model's parameters once
+    X, y = _data()
+    for bad in (KernelSVC(multi_class="crammer"), LinearSVC(C=-1.0)):
+        with pytest.raises(InvalidParameterError, match=f"of {type(bad).__name__} must be"):
+            LocalLearningClassifier(estimator=bad).fit(X, y)
 
 
 # small neighbourhoods keep the many local fits of the generic checks quick
@@ -230,7 +253,8 @@ def test_global_estimator_errors():
     for w in (-1.0, "1", None):
         with pytest.raises(ValueError, match="global_weight"):
             LocalLearningClassifier(global_weight=w).fit(X, y)
-    with pytest.raises(ValueError, match="global_estimator must have"):
+    with pytest.raises(ValueError, match="'global_estimator' parameter .* 'decision_function'"
+                                         " or .* 'predict_proba'"):
         LocalLearningClassifier(global_estimator=NearestNeighbors()).fit(X, y)
 
 

@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn import config_context
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
@@ -30,7 +30,7 @@ from ..utils.blockwise import as_compute, matmul
 from ..utils.progress import progress, progress_enabled
 from ..utils.scores import labels_from_scores
 from .kernels import KernelSVC
-from .local import LocalGlobalMixin, local_neighbors
+from .local import LocalGlobalMixin, local_neighbors, validate_local_estimator
 
 __all__ = ["ClusteredLocalClassifier", "cluster_centres"]
 
@@ -224,6 +224,7 @@ class ClusteredLocalClassifier(LocalGlobalMixin, ClassifierMixin, BaseEstimator)
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=False)  # estimators validate their own
     def fit(self, X, y):
         """Find the clusters, fit a local model around each (and the global model).
 
@@ -237,7 +238,6 @@ class ClusteredLocalClassifier(LocalGlobalMixin, ClassifierMixin, BaseEstimator)
         -------
         self : ClusteredLocalClassifier
         """
-        self._validate_params()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32, np.float16])
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
@@ -251,7 +251,7 @@ class ClusteredLocalClassifier(LocalGlobalMixin, ClassifierMixin, BaseEstimator)
                                   random_state=self.random_state)
         neighbors = local_neighbors(X, centres, self.n_neighbors_, metric="linear")
         estimator = (KernelSVC(kernel="linear", C=1.0, multi_class="ovr")
-                     if self.estimator is None else self.estimator)
+                     if self.estimator is None else validate_local_estimator(self.estimator))
         n_jobs = max(1, min(effective_n_jobs(self.n_jobs), self.n_clusters_))
         bounds = np.linspace(0, self.n_clusters_, 4 * n_jobs + 1).astype(int)
         batches = [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]

@@ -15,23 +15,27 @@ from contextlib import nullcontext
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from scipy import sparse
-from sklearn import config_context
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn import config_context, get_config
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 from threadpoolctl import threadpool_limits
 
 from ..utils.blockwise import as_compute, matmul
 from ..utils.progress import progress, progress_enabled
 from ..utils.scores import (classifier_scores, labels_from_scores, local_global_scores,
                             score_method)
-from ..utils.validation import check_positive_int
 from .kernels import KernelSVC, intersection_kernel
 
-__all__ = ["LocalGlobalMixin", "LocalLearningClassifier", "local_neighbors"]
+__all__ = ["LocalGlobalMixin", "LocalLearningClassifier", "local_neighbors",
+           "validate_local_estimator"]
 
 _SIMILARITIES = ("intersection", "linear")
+#: check_non_negative's ``whom``: "Negative values in data passed to {whom}."
+_INTERSECTION = ("LocalLearningClassifier with metric='intersection'; the histogram "
+                 "intersection needs non-negative features")
 
 
 def _similarity(X, Y, metric):
@@ -95,6 +99,43 @@ def local_neighbors(X_train, X, n_neighbors, *, metric="euclidean", metric_param
     nn = NearestNeighbors(n_neighbors=n_neighbors, metric=metric, metric_params=metric_params,
                           algorithm="brute", n_jobs=n_jobs).fit(X_train)
     return nn.kneighbors(X, return_distance=False)
+
+
+def validate_local_estimator(estimator):
+    """Check a local model's parameters once, before the local fits that skip it.
+
+    The local fits run with scikit-learn's parameter validation switched off
+    (thousands of small fits); a scikit-learn estimator's parameters are
+    checked here instead (unless validation is switched off globally).
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted local model.
+
+    Returns
+    -------
+    estimator : estimator
+        The same object.
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        A ``ValueError`` naming the parameter, when one is invalid.
+
+    Examples
+    --------
+    >>> from sklearn.svm import LinearSVC
+    >>> try:
+    ...     validate_local_estimator(LinearSVC(C=-1.0))
+    ... except ValueError as exc:
+    ...     print(str(exc).split(" must")[0])
+    The 'C' parameter of LinearSVC
+    """
+    if hasattr(estimator, "_parameter_constraints") and \
+            not get_config()["skip_parameter_validation"]:
+        estimator._validate_params()
+    return estimator
 
 
 def _local_scores(est, x, n_classes):
@@ -271,6 +312,20 @@ class LocalLearningClassifier(LocalGlobalMixin, ClassifierMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints = {
+        "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
+        "metric": [str, callable],
+        "metric_params": [dict, None],
+        "estimator": [None, HasMethods(["fit", "predict"])],
+        "n_jobs": [None, numbers.Integral],
+        "batches_per_job": [Interval(numbers.Integral, 1, None, closed="left")],
+        # scores from decision_function, else predict_proba
+        "global_estimator": [None, HasMethods(["fit", "decision_function"]),
+                             HasMethods(["fit", "predict_proba"])],
+        "global_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "local_views": [StrOptions({"all", "first"})],
+    }
+
     def __init__(self, n_neighbors=200, metric="euclidean", metric_params=None, estimator=None,
                  n_jobs=None, batches_per_job=4, global_estimator=None, global_weight=1.0,
                  local_views="all"):
@@ -284,6 +339,7 @@ class LocalLearningClassifier(LocalGlobalMixin, ClassifierMixin, BaseEstimator):
         self.global_weight = global_weight
         self.local_views = local_views
 
+    @_fit_context(prefer_skip_nested_validation=False)  # estimators validate their own
     def fit(self, X, y):
         """Store the training set (and fit ``global_estimator`` on it).
 
@@ -296,33 +352,17 @@ class LocalLearningClassifier(LocalGlobalMixin, ClassifierMixin, BaseEstimator):
         -------
         self : LocalLearningClassifier
         """
-        for name in ("n_neighbors", "batches_per_job"):
-            check_positive_int(getattr(self, name), name)
-        if not (callable(self.metric) or isinstance(self.metric, str)):
-            raise ValueError(f"metric must be a string or a callable; got {self.metric!r}.")
-        if not isinstance(self.global_weight, numbers.Real) or not self.global_weight >= 0:
-            raise ValueError(f"global_weight must be a non-negative number; got "
-                             f"{self.global_weight!r}.")
-        if self.local_views not in ("all", "first"):
-            raise ValueError(f"local_views must be 'all' or 'first'; got {self.local_views!r}.")
-        if self.global_estimator is not None and score_method(self.global_estimator) is None:
-            raise ValueError(f"global_estimator must have decision_function or predict_proba; "
-                             f"{type(self.global_estimator).__name__} has neither.")
         X, y = validate_data(self, X, y, accept_sparse="csr")
         check_classification_targets(y)
         if self.metric == "intersection":
-            data = X.data if sparse.issparse(X) else X
-            if data.size and data.min() < 0:
-                raise ValueError("Negative values in data passed to LocalLearningClassifier "
-                                 "with metric='intersection': the histogram intersection "
-                                 "needs non-negative features.")
+            check_non_negative(X, _INTERSECTION)
         self.classes_, self._y_codes = np.unique(y, return_inverse=True)
         self._X_fit = X
         self.n_neighbors_ = min(int(self.n_neighbors), X.shape[0])
         if self.estimator is None:
             self.estimator_ = KernelSVC(kernel="linear", C=1.0, multi_class="ovr")
         else:
-            self.estimator_ = clone(self.estimator)
+            self.estimator_ = validate_local_estimator(clone(self.estimator))
         if self.metric not in _SIMILARITIES:
             # fail now, not at predict time, on a metric NearestNeighbors rejects
             NearestNeighbors(metric=self.metric, metric_params=self.metric_params,
@@ -343,10 +383,7 @@ class LocalLearningClassifier(LocalGlobalMixin, ClassifierMixin, BaseEstimator):
     def _check_X(self, X):
         X = validate_data(self, X, accept_sparse="csr", reset=False)
         if self.metric == "intersection":
-            data = X.data if sparse.issparse(X) else X
-            if data.size and data.min() < 0:
-                raise ValueError("Negative values in data passed to LocalLearningClassifier "
-                                 "with metric='intersection'.")
+            check_non_negative(X, _INTERSECTION)
         return X
 
     def _local_pass(self, X):
