@@ -5,6 +5,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.datasets import make_synthetic_faces, mirror_faces
@@ -91,10 +92,19 @@ def test_binary_problems_use_the_margin_sign():
 
 def test_parameter_errors(faces):
     X, y = faces["Training"]
-    with pytest.raises(ValueError, match="mirror_test must be True or False"):
+    # scikit-learn's InvalidParameterError (a ValueError) names the parameter
+    with pytest.raises(InvalidParameterError, match="'mirror_test' parameter of MirrorClassifier"):
         MirrorClassifier(_hog_svm(), mirror_test="yes").fit(X, y)
-    with pytest.raises(ValueError, match="image_shape must be None or"):
-        MirrorClassifier(_hog_svm(), image_shape=(48,)).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'mirror_train' parameter"):
+        MirrorClassifier(_hog_svm(), mirror_train=1).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'estimator' parameter"):
+        MirrorClassifier(HOG()).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'image_shape' parameter"):
+        MirrorClassifier(_hog_svm(), image_shape="48x48").fit(X, y)
+    # a pair of positive ints: checked by hand, in the same words
+    for shape in [(48,), (48, 0), [48, 48.0]]:
+        with pytest.raises(ValueError, match="image_shape must be None or"):
+            MirrorClassifier(_hog_svm(), image_shape=shape).fit(X, y)
     with pytest.raises(ValueError, match=r"\(n, 48, 48\) or \(n, 2304\)"):
         MirrorClassifier(LogisticRegression()).fit(np.zeros((4, 10)), [0, 1, 0, 1])
     clf = MirrorClassifier(_OnlyPredict(), image_shape=None).fit(np.eye(4), [0, 1, 0, 1])
@@ -208,5 +218,7 @@ def test_from_fitted_wraps_without_refitting(faces):
                                   predict_mirror_averaged(pipe, Xt, mirror_faces(Xt)))
     with pytest.raises(NotFittedError):
         MirrorClassifier.from_fitted(_hog_svm())
-    with pytest.raises(ValueError, match="mirror_test must be True or False"):
+    with pytest.raises(InvalidParameterError, match="'mirror_test' parameter"):
         MirrorClassifier.from_fitted(pipe, mirror_test=1)
+    with pytest.raises(ValueError, match="image_shape must be None or"):
+        MirrorClassifier.from_fitted(pipe, image_shape=(48, 48, 1))

@@ -20,8 +20,9 @@ The scores are those of :func:`~fer_classic.utils.scores.classifier_scores`
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_X_y
 
@@ -199,6 +200,13 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "mirror_train": ["boolean"],
+        "mirror_test": ["boolean"],
+        "image_shape": [tuple, list, None],  # a pair: see _check_image_shape
+    }
+
     def __init__(self, estimator, *, mirror_train=True, mirror_test=True, image_shape=(48, 48)):
         self.estimator = estimator
         self.mirror_train = mirror_train
@@ -217,18 +225,16 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             return np.ascontiguousarray(X[:, ::-1])
         return mirror_faces(X, image_shape=tuple(self.image_shape))
 
-    def _validate_params_once(self):
-        for name in ("mirror_train", "mirror_test"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}.")
+    def _check_image_shape(self):
+        """The part of ``image_shape``'s check no constraint expresses: two positive ints."""
         shape = self.image_shape
         if shape is not None and (
-            not isinstance(shape, (tuple, list)) or len(shape) != 2
-            or not all(isinstance(v, (int, np.integer)) and v > 0 for v in shape)
+            len(shape) != 2 or not all(isinstance(v, (int, np.integer)) and v > 0 for v in shape)
         ):
             raise ValueError(f"image_shape must be None or (h, w) with positive ints; "
                              f"got {shape!r}.")
 
+    @_fit_context(prefer_skip_nested_validation=False)  # the estimator validates its own
     def fit(self, X, y):
         """Fit ``estimator`` on the faces, and their mirror images with ``mirror_train``.
 
@@ -241,7 +247,7 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         self : MirrorClassifier
         """
-        self._validate_params_once()
+        self._check_image_shape()
         _check_dense(X)
         X, y = check_X_y(X, y, dtype=None, allow_nd=True, ensure_all_finite=False)
         if self.mirror_train:
@@ -291,7 +297,8 @@ class MirrorClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         clf = cls(fitted, mirror_train=mirror_train, mirror_test=mirror_test,
                   image_shape=image_shape)
-        clf._validate_params_once()
+        clf._validate_params()  # scikit-learn's, against _parameter_constraints
+        clf._check_image_shape()
         check_is_fitted(fitted)
         clf.estimator_ = fitted
         clf.classes_ = fitted.classes_
