@@ -1,9 +1,11 @@
+import joblib
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import check_estimator
 
 from fer_classic.models import CachedClassifier, LinearSVM, LocalLearningClassifier
@@ -62,6 +64,27 @@ def test_without_memory_it_is_the_estimator():
     plain = LinearSVM(C=0.5).fit(X, y)
     np.testing.assert_array_equal(cached.predict(X), plain.predict(X))
     np.testing.assert_allclose(cached.decision_function(X), plain.decision_function(X))
+
+
+@pytest.mark.parametrize("params, name", [
+    ({"estimator": FunctionTransformer()}, "estimator"),
+    ({"estimator": LinearSVM(), "memory": 123}, "memory"),
+])
+def test_parameter_errors(params, name):
+    # scikit-learn's InvalidParameterError (a ValueError) names the parameter
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of CachedClassifier"):
+        CachedClassifier(**params).fit(*_data())
+
+
+def test_memory_may_be_a_path_or_a_joblib_memory(tmp_path):
+    X, y = _data()
+    CachedClassifier(CountingSVM(), memory=tmp_path).fit(X, y)
+    CachedClassifier(CountingSVM(), memory=str(tmp_path)).fit(X, y)
+    assert FITS == [1.0]
+    memory = joblib.Memory(tmp_path / "joblib", verbose=0)
+    for _ in range(2):
+        CachedClassifier(CountingSVM(C=0.5), memory=memory).fit(X, y)
+    assert FITS == [1.0, 0.5]
 
 
 def test_methods_follow_the_estimator():

@@ -13,8 +13,9 @@ again.
 
 import os
 
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import get_tags
+from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_memory
 
@@ -65,10 +66,17 @@ class CachedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        # Pipeline's constraint, and paths
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+    }
+
     def __init__(self, estimator, memory=None):
         self.estimator = estimator
         self.memory = memory
 
+    @_fit_context(prefer_skip_nested_validation=False)  # the estimator validates its own
     def fit(self, X, y):
         """Fit a clone of ``estimator``, or load it from ``memory``.
 
