@@ -106,7 +106,8 @@ def test_neither_method_is_an_error(tabular):
     with pytest.raises(TypeError, match="neither decision_function nor predict_proba"):
         mirror_averaged_scores(clf, X, X)
     assert score_method_of(clf) == "one-hot"
-    with pytest.raises(ValueError, match="global_estimator must have decision_function"):
+    with pytest.raises(ValueError, match="'global_estimator' parameter .* 'fit' and "
+                                         "'decision_function' or .* 'fit' and 'predict_proba'"):
         LocalLearningClassifier(global_estimator=_OnlyPredict()).fit(X, y)
 
 
