@@ -238,8 +238,8 @@ def test_kernel_svc_ovr_binary_svms_equal_svc_with_or_without_the_direct_libsvm_
     assert capfd.readouterr().out == ""  # ...unless told not to
     sample_weight = np.array([weights[v] for v in y])
     for k, est in enumerate(clf.estimators_):
-        ref = SVC(kernel="precomputed", C=0.3).fit(X @ X.T, (y == k).astype(int),
-                                                    sample_weight=sample_weight)
+        ref = SVC(kernel="precomputed", C=0.3).fit(
+            X @ X.T, (y == k).astype(int), sample_weight=sample_weight)
         np.testing.assert_array_equal(est.support_, ref.support_)
         np.testing.assert_allclose(est.dual_coef_, ref.dual_coef_, atol=1e-10)
         np.testing.assert_allclose(est.intercept_, ref.intercept_, atol=1e-10)
