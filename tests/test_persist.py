@@ -205,10 +205,10 @@ def _save_with_versions(tmp_path, model, monkeypatch, **versions):
     return path
 
 
-def test_version_mismatch_warns_by_default_and_raises_when_strict(tmp_path, model, data,
-                                                                   monkeypatch):
-    path = _save_with_versions(tmp_path, model, monkeypatch, **{"scikit-learn": "0.0.1",
-                                                                 "fer_classic": "0.0.9"})
+def test_version_mismatch_warns_by_default_and_raises_when_strict(
+        tmp_path, model, data, monkeypatch):
+    versions = {"scikit-learn": "0.0.1", "fer_classic": "0.0.9"}
+    path = _save_with_versions(tmp_path, model, monkeypatch, **versions)
     info = read_model_info(path)  # metadata only: no warning needed
     assert info["versions"]["scikit-learn"] == "0.0.1"
     with pytest.warns(ModelVersionWarning, match=r"scikit-learn 0\.0\.1 \(this is "):
