@@ -533,7 +533,7 @@ def test_folder_names_any_case(tmp_path):
 @pytest.fixture
 def count_reads(monkeypatch):
     calls = {"folder": 0, "csv": 0}
-    real_folder, real_csv = fer_module._read_folder, fer_module._read_csv
+    real_folder, real_csv = fer_module.read_folder, fer_module.read_csv
 
     def read_folder(*args, **kwargs):
         calls["folder"] += 1
@@ -543,8 +543,8 @@ def count_reads(monkeypatch):
         calls["csv"] += 1
         return real_csv(*args, **kwargs)
 
-    monkeypatch.setattr(fer_module, "_read_folder", read_folder)
-    monkeypatch.setattr(fer_module, "_read_csv", read_csv)
+    monkeypatch.setattr(fer_module, "read_folder", read_folder)
+    monkeypatch.setattr(fer_module, "read_csv", read_csv)
     return calls
 
 
