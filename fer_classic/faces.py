@@ -1,21 +1,12 @@
-"""Faces in photographs: find them, crop them to FER2013's format, label them.
+"""The expression predictor: label the faces in photographs with a fitted model.
 
-FER2013 models take 48x48 8-bit grayscale faces that fill the frame. This
-module turns an ordinary photograph (any size, colour or gray, any format
-OpenCV reads) into such faces and runs a fitted model on them:
-
-1. :func:`read_image` decodes a file (EXIF orientation applied) and
-   :func:`to_grayscale` converts any image array to 8-bit gray;
-2. :func:`detect_faces` finds frontal faces with the Viola-Jones Haar
-   cascade that OpenCV 4.x ships (``haarcascade_frontalface_default.xml``),
-   on a histogram-equalised copy downscaled to at most ``max_side`` pixels;
-3. :func:`crop_faces` cuts a square around each face, enlarged by
-   ``margin`` of its size on every side (``0.1`` matches how much of the head
-   FER2013 faces show), padding with edge pixels at the image border, and
-   resizes it to 48x48 (area interpolation);
-4. :class:`ExpressionPredictor` classifies the crops and returns one
-   :class:`FacePrediction` row per face; ``python -m fer_classic.predict``
-   is its command line.
+FER2013 models take 48x48 8-bit grayscale faces that fill the frame. The one
+concept here is running such a model on ordinary photographs (any size,
+colour or gray, any format OpenCV reads): :class:`ExpressionPredictor`
+reads each image and converts it to gray (:mod:`fer_classic.images`), finds
+and crops the faces (:mod:`fer_classic.detect`), classifies the crops and
+returns one :class:`FacePrediction` row per face, with scores from
+:func:`softmax`; ``python -m fer_classic.predict`` is its command line.
 
 Scores
 ------
@@ -26,6 +17,25 @@ classifier's ``decision_function`` when it has one, otherwise its
 follows too. Softmax scores rank the classes as the model does but are not
 calibrated probabilities (for a logistic regression they are its
 ``predict_proba``). The label is always the model's own ``predict``.
+
+Moved names
+-----------
+Image reading and drawing (:data:`~fer_classic.images.IMAGE_EXTENSIONS`,
+:class:`~fer_classic.images.ImageReadError`,
+:func:`~fer_classic.images.read_image`,
+:func:`~fer_classic.images.to_grayscale`,
+:func:`~fer_classic.images.iter_image_files`,
+:func:`~fer_classic.images.draw_predictions`) now live in
+:mod:`fer_classic.images`, face detection
+(:data:`~fer_classic.detect.HAAR_CASCADE`,
+:func:`~fer_classic.detect.load_cascade`,
+:func:`~fer_classic.detect.detect_faces`,
+:func:`~fer_classic.detect.reading_order`,
+:func:`~fer_classic.detect.crop_faces`,
+:func:`~fer_classic.detect.resize_whole`) in :mod:`fer_classic.detect`.
+This module still re-exports them, so ``from fer_classic.faces import
+read_image, detect_faces`` keeps working for one more release; import them
+from their new modules.
 
 Examples
 --------
@@ -44,8 +54,6 @@ Examples
 1.0
 """
 
-import functools
-import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,13 +63,21 @@ import cv2
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from . import FACE_SIZE
+# Re-exported for one release: these names lived here before fer_classic.images
+# and fer_classic.detect existed (see "Moved names" above).
+from .detect import (HAAR_CASCADE, check_detect_params, crop_faces, detect_faces,
+                     load_cascade, reading_order, resize_whole)
+from .images import (IMAGE_EXTENSIONS, ImageReadError, annotation_path, draw_predictions,
+                     iter_image_files, read_image, to_grayscale, write_image)
 from .persist import label_names_for, load_model, score_method_of
-from .utils.images import decode_image_bytes
 from .utils.scores import classifier_scores
-from .utils.validation import check_faces
+from .utils.validation import check_faces, check_number
 
 __all__ = [
+    "softmax",
+    "FacePrediction",
+    "ExpressionPredictor",
+    # moved to fer_classic.images and fer_classic.detect; re-exported for one release
     "HAAR_CASCADE",
     "IMAGE_EXTENSIONS",
     "ImageReadError",
@@ -72,332 +88,9 @@ __all__ = [
     "reading_order",
     "crop_faces",
     "resize_whole",
-    "softmax",
-    "FacePrediction",
-    "ExpressionPredictor",
     "iter_image_files",
     "draw_predictions",
 ]
-
-#: The frontal-face cascade shipped in ``cv2.data.haarcascades`` (OpenCV 4.x).
-HAAR_CASCADE = "haarcascade_frontalface_default.xml"
-
-#: File name endings picked up when a directory is given.
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff",
-                    ".webp", ".pgm", ".ppm", ".pbm", ".pnm", ".gif", ".jp2", ".avif")
-
-
-class ImageReadError(OSError):
-    """An image file is missing, unreadable or not an image; the message names it."""
-
-
-# --------------------------------------------------------------------------
-# images
-# --------------------------------------------------------------------------
-
-
-def read_image(path):
-    """Decode an image file into an 8-bit BGR array (OpenCV's channel order).
-
-    Any format OpenCV decodes (JPEG, PNG, BMP, TIFF, WebP, PNM, ...), any
-    size, colour or gray, 8 or 16 bits; EXIF orientation is applied, alpha
-    dropped.
-
-    Parameters
-    ----------
-    path : str or path-like
-
-    Returns
-    -------
-    image : ndarray of shape (height, width, 3), dtype uint8, BGR
-        Pass ``channels="bgr"`` when handing it to :func:`to_grayscale` or
-        :meth:`ExpressionPredictor.predict_image`.
-
-    Raises
-    ------
-    ImageReadError
-        With the file name: missing, a directory, unreadable, empty, or not
-        a decodable image.
-    """
-    name = os.fspath(path)
-    if os.path.isdir(name):
-        raise ImageReadError(f"{name}: is a directory, not an image file.")
-    try:
-        buf = np.fromfile(name, dtype=np.uint8)
-    except FileNotFoundError:
-        raise ImageReadError(f"{name}: no such file.") from None
-    except OSError as exc:
-        raise ImageReadError(f"{name}: cannot read the file ({exc.strerror or exc}).") from None
-    image = decode_image_bytes(buf, cv2.IMREAD_COLOR)
-    if image is None:
-        what = "empty file" if buf.size == 0 else f"{buf.size} bytes"
-        raise ImageReadError(f"{name}: not an image or an unsupported/corrupt format ({what}).")
-    return image
-
-
-def to_grayscale(image, *, channels="rgb"):
-    """Convert an image array to 8-bit grayscale.
-
-    Parameters
-    ----------
-    image : array-like of shape (h, w), (h, w, 1), (h, w, 3) or (h, w, 4)
-        uint8 (0..255); other integers holding 0..255; uint16 (0..65535);
-        bool; or floats in 0..1 (scikit-image's convention) or 0..255.
-        An alpha channel is ignored.
-    channels : {"rgb", "bgr"}, default="rgb"
-        Channel order of colour images: ``"rgb"`` for scikit-image, PIL and
-        matplotlib arrays, ``"bgr"`` for OpenCV's.
-
-    Returns
-    -------
-    gray : ndarray of shape (h, w), dtype uint8
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> to_grayscale(np.full((2, 3, 3), 1.0)).tolist()
-    [[255, 255, 255], [255, 255, 255]]
-    """
-    if channels not in ("rgb", "bgr"):
-        raise ValueError(f"channels must be 'rgb' or 'bgr'; got {channels!r}.")
-    arr = np.asarray(image)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"image must hold numbers; got dtype {arr.dtype}.")
-    if arr.ndim == 3 and arr.shape[2] in (1, 2):  # gray, gray + alpha
-        arr = arr[:, :, 0]
-    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (3, 4))):
-        raise ValueError("image must have shape (height, width) or (height, width, 1|3|4 "
-                         f"channels); got {arr.shape}.")
-    if arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(f"image is empty (shape {arr.shape}).")
-    arr = _to_uint8(arr)
-    if arr.ndim == 3:
-        code = cv2.COLOR_RGB2GRAY if channels == "rgb" else cv2.COLOR_BGR2GRAY
-        arr = cv2.cvtColor(np.ascontiguousarray(arr[:, :, :3]), code)
-    return np.ascontiguousarray(arr)
-
-
-def _to_uint8(arr):
-    if arr.dtype == np.uint8:
-        return arr
-    if arr.dtype == bool:
-        return arr.astype(np.uint8) * 255
-    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
-        raise ValueError("image contains NaN or infinity.")
-    lo, hi = float(arr.min()), float(arr.max())
-    if np.issubdtype(arr.dtype, np.floating):
-        if lo >= 0 and hi <= 1:
-            return np.round(arr * 255).astype(np.uint8)
-        if lo >= 0 and hi <= 255:
-            return np.round(arr).astype(np.uint8)
-    elif lo >= 0 and hi <= 255:
-        return arr.astype(np.uint8)
-    elif arr.dtype == np.uint16:
-        return np.round(arr / 257.0).astype(np.uint8)
-    raise ValueError(f"image values must be in 0..1 (floats) or 0..255 (8-bit) or 0..65535 "
-                     f"(uint16); got dtype {arr.dtype} with values {lo:g}..{hi:g}.")
-
-
-# --------------------------------------------------------------------------
-# detection and cropping
-# --------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4)
-def load_cascade(path=None):
-    """The OpenCV Haar cascade at ``path`` (default: :data:`HAAR_CASCADE`), loaded once.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the cascade file is missing or cannot be parsed.
-    """
-    if path is None:
-        base = getattr(getattr(cv2, "data", None), "haarcascades", None)
-        if base is None:
-            raise FileNotFoundError(
-                "OpenCV's bundled Haar cascades (cv2.data.haarcascades) are missing: install "
-                "opencv-python-headless 4.x (OpenCV 5 wheels drop them) or pass cascade_path.")
-        path = os.path.join(base, HAAR_CASCADE)
-    cascade = cv2.CascadeClassifier(os.fspath(path)) if os.path.isfile(path) else None
-    if cascade is None or cascade.empty():
-        raise FileNotFoundError(f"{path}: not a readable OpenCV cascade file.")
-    return cascade
-
-
-def _check_number(value, name, low, high=np.inf, *, integer=False, low_open=False):
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not np.isfinite(value) \
-            or value < low or value > high or (low_open and value == low):
-        bound = f"> {low}" if low_open else f">= {low}"
-        if high != np.inf:
-            bound += f" and <= {high}"
-        raise ValueError(f"{name} must be {'an integer' if integer else 'a number'} {bound}; "
-                         f"got {value!r}.")
-    return value
-
-
-def _check_detect_params(scale_factor, min_neighbors, min_size, max_side):
-    _check_number(scale_factor, "scale_factor", 1.0, low_open=True)
-    _check_number(min_neighbors, "min_neighbors", 0, integer=True)
-    _check_number(min_size, "min_size (min_face_size)", 1, integer=True)
-    if max_side is not None:
-        _check_number(max_side, "max_side", 24, integer=True)
-
-
-def detect_faces(gray, *, scale_factor=1.1, min_neighbors=5, min_size=30, max_side=1024,
-                 cascade_path=None):
-    """Frontal faces in a grayscale image, with OpenCV's Haar cascade.
-
-    Parameters
-    ----------
-    gray : ndarray of shape (h, w), dtype uint8
-        See :func:`to_grayscale`.
-    scale_factor : float, default=1.1
-        Image pyramid step of the detector (> 1; larger is faster, coarser).
-    min_neighbors : int, default=5
-        Overlapping detections needed to keep a face (more: fewer false faces).
-    min_size : int, default=30
-        Smallest face side, in pixels of ``gray``.
-    max_side : int or None, default=1024
-        Detect on a copy downscaled so its longer side is at most this (faster
-        on large photos); boxes are given in ``gray``'s pixels. ``None``: never.
-    cascade_path : str, optional
-        Another cascade file (default :data:`HAAR_CASCADE`).
-
-    Returns
-    -------
-    boxes : ndarray of shape (n_faces, 4), dtype int64
-        ``(x, y, width, height)`` of each face, in reading order
-        (:func:`reading_order`).
-
-    Examples
-    --------
-    >>> from skimage.data import astronaut
-    >>> detect_faces(to_grayscale(astronaut())).tolist()
-    [[177, 67, 93, 93]]
-    """
-    gray = np.asarray(gray)
-    if gray.ndim != 2 or gray.dtype != np.uint8:
-        raise ValueError("detect_faces() needs a 2-D uint8 grayscale image (see to_grayscale); "
-                         f"got shape {gray.shape}, dtype {gray.dtype}.")
-    _check_detect_params(scale_factor, min_neighbors, min_size, max_side)
-    cascade = load_cascade(None if cascade_path is None else os.fspath(cascade_path))
-    h, w = gray.shape
-    scale = 1.0 if max_side is None else min(1.0, max_side / max(h, w))
-    small = gray
-    if scale < 1.0:
-        small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))),
-                           interpolation=cv2.INTER_AREA)
-    small = cv2.equalizeHist(np.ascontiguousarray(small))
-    side = max(1, int(round(min_size * scale)))
-    found = cascade.detectMultiScale(small, scaleFactor=float(scale_factor),
-                                     minNeighbors=int(min_neighbors), minSize=(side, side))
-    boxes = np.asarray(found, dtype=np.float64).reshape(-1, 4)
-    boxes = np.round(boxes / scale).astype(np.int64)
-    return reading_order(boxes)
-
-
-def reading_order(boxes):
-    """Boxes sorted as text is read: rows top to bottom, each row left to right.
-
-    Two faces are in one row when their vertical centres are closer than
-    half the height of the row's first face, so a row photo whose faces
-    sit a little higher or lower still reads left to right.
-
-    Parameters
-    ----------
-    boxes : array-like of shape (n, 4)
-        ``(x, y, width, height)``.
-
-    Returns
-    -------
-    boxes : ndarray of shape (n, 4)
-
-    Examples
-    --------
-    >>> reading_order([[100, 12, 20, 20], [10, 10, 20, 20], [50, 80, 20, 20]]).tolist()
-    [[10, 10, 20, 20], [100, 12, 20, 20], [50, 80, 20, 20]]
-    """
-    boxes = np.asarray(boxes).reshape(-1, 4)
-    centre_y = boxes[:, 1] + boxes[:, 3] / 2
-    rows, start = [], None
-    for i in np.lexsort((boxes[:, 0], centre_y)):
-        if start is None or centre_y[i] - centre_y[start] >= boxes[start, 3] / 2:
-            rows.append([])
-            start = i
-        rows[-1].append(i)
-    order = [i for row in rows for i in sorted(row, key=lambda j: (boxes[j, 0], boxes[j, 1]))]
-    return boxes[np.asarray(order, dtype=np.intp)]
-
-
-def crop_faces(gray, boxes, *, margin=0.1, size=FACE_SIZE):
-    """Square crops around face boxes, resized to ``size`` x ``size``.
-
-    Each crop is centred on its box, with side ``max(width, height) * (1 + 2 *
-    margin)``; parts outside the image are filled by repeating the border
-    pixels.
-
-    Parameters
-    ----------
-    gray : ndarray of shape (h, w), dtype uint8
-    boxes : array-like of shape (n_faces, 4)
-        ``(x, y, width, height)``, as from :func:`detect_faces`.
-    margin : float, default=0.1
-        Extra context on each side, as a fraction of the box side.
-    size : int, default=48
-        Output side (FER2013: 48).
-
-    Returns
-    -------
-    faces : ndarray of shape (n_faces, size, size), dtype uint8
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> crop_faces(np.zeros((100, 80), np.uint8), [[60, 70, 40, 40]]).shape
-    (1, 48, 48)
-    """
-    gray = np.asarray(gray)
-    if gray.ndim != 2 or gray.dtype != np.uint8:
-        raise ValueError(f"crop_faces() needs a 2-D uint8 grayscale image; got shape "
-                         f"{gray.shape}, dtype {gray.dtype}.")
-    _check_number(margin, "margin", 0.0, 10.0)
-    size = int(_check_number(size, "size", 1, integer=True))
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4) if len(boxes) else \
-        np.zeros((0, 4))
-    if (boxes[:, 2:] <= 0).any():
-        raise ValueError("boxes must have positive width and height.")
-    h, w = gray.shape
-    out = np.empty((len(boxes), size, size), dtype=np.uint8)
-    for i, (x, y, bw, bh) in enumerate(boxes):
-        side = max(bw, bh) * (1 + 2 * margin)
-        x0 = int(round(x + bw / 2 - side / 2))
-        y0 = int(round(y + bh / 2 - side / 2))
-        s = max(1, int(round(side)))
-        x1, y1 = x0 + s, y0 + s
-        patch = gray[max(y0, 0):min(y1, h), max(x0, 0):min(x1, w)]
-        if patch.size == 0:  # box entirely outside the image
-            patch = gray[min(max(y0, 0), h - 1):, min(max(x0, 0), w - 1):][:1, :1]
-        pads = (max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w))
-        if any(pads):
-            patch = cv2.copyMakeBorder(patch, *pads, cv2.BORDER_REPLICATE)
-        out[i] = cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA)
-    return out
-
-
-def resize_whole(gray, size=FACE_SIZE):
-    """The whole image resized to ``size`` x ``size`` (for already cropped faces).
-
-    Returns
-    -------
-    face : ndarray of shape (1, size, size), dtype uint8
-    """
-    gray = np.asarray(gray)
-    if gray.shape == (size, size):
-        return gray[None].copy()
-    interp = cv2.INTER_AREA if min(gray.shape) >= size else cv2.INTER_LINEAR
-    return cv2.resize(gray, (size, size), interpolation=interp)[None]
 
 
 def softmax(scores):
@@ -477,7 +170,7 @@ class ExpressionPredictor:
     min_face_size : int, default=30
         Smallest face side in pixels.
     scale_factor, min_neighbors, max_side
-        Passed to :func:`detect_faces`.
+        Passed to :func:`~fer_classic.detect.detect_faces`.
     strict : bool, default=False
         Refuse model files saved by other fer_classic/scikit-learn versions.
 
@@ -504,12 +197,12 @@ class ExpressionPredictor:
                                 f"{type(model).__name__}.")
             self.estimator, self.info = model, None
         self.detect = bool(detect)
-        self.margin = float(_check_number(margin, "margin", 0.0, 10.0))
+        self.margin = float(check_number(margin, "margin", 0.0, 10.0))
         self.detect_params = {
             "scale_factor": scale_factor, "min_neighbors": min_neighbors,
             "min_size": min_face_size, "max_side": max_side,
         }
-        _check_detect_params(scale_factor, min_neighbors, min_face_size, max_side)
+        check_detect_params(scale_factor, min_neighbors, min_face_size, max_side)
         if self.detect:
             load_cascade()  # fail now, not on the first image
         classes = np.asarray(self.estimator.classes_)
@@ -592,7 +285,7 @@ class ExpressionPredictor:
         Parameters
         ----------
         image : array-like
-            Any image array :func:`to_grayscale` accepts.
+            Any image array :func:`~fer_classic.images.to_grayscale` accepts.
         file : str, optional
             Recorded in the rows.
         channels : {"rgb", "bgr"}, default="rgb"
@@ -620,7 +313,7 @@ class ExpressionPredictor:
         ----------
         paths : iterable of str or path-like
             Image files, and directories whose image files
-            (:data:`IMAGE_EXTENSIONS`) are read in name order.
+            (:data:`~fer_classic.images.IMAGE_EXTENSIONS`) are read in name order.
         recursive : bool, default=False
             Also read sub-directories.
         annotate_dir : str or path-like, optional
@@ -650,101 +343,12 @@ class ExpressionPredictor:
             rows.extend(found or [FacePrediction(file=str(path), box=None, label=None,
                                                  label_id=None)])
             if annotate_dir is not None:
-                target = _annotation_path(Path(annotate_dir), Path(path), written)
+                target = annotation_path(Path(annotate_dir), Path(path), written)
                 try:
-                    _write_image(target, draw_predictions(image, found))
+                    write_image(target, draw_predictions(image, found))
                     written.add(target)
                 except (OSError, cv2.error) as exc:
                     rows.append(FacePrediction(
                         file=str(path), box=None, label=None, label_id=None,
                         error=f"{target}: could not write the annotated copy ({exc})."))
         return rows
-
-
-# --------------------------------------------------------------------------
-# files and drawing
-# --------------------------------------------------------------------------
-
-
-def iter_image_files(paths, *, recursive=False):
-    """Expand files and directories into ``(path, error)`` pairs.
-
-    Files are yielded as given (whatever their extension); directories
-    yield their files with an :data:`IMAGE_EXTENSIONS` ending, sorted by
-    name. ``error`` is a one-line message for a missing path or a directory
-    without images, else ``None``.
-    """
-    for item in paths:
-        path = Path(os.fspath(item))
-        if path.is_dir():
-            pattern = "**/*" if recursive else "*"
-            files = sorted(p for p in path.glob(pattern)
-                           if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-            if not files:
-                yield path, (f"{path}: no image files ({', '.join(IMAGE_EXTENSIONS[:5])}, ...) "
-                             "in this directory" + ("" if recursive else
-                                                    " (use --recursive for sub-directories)")
-                             + ".")
-            for f in files:
-                yield f, None
-        elif path.exists():
-            yield path, None
-        else:
-            yield path, f"{path}: no such file or directory."
-
-
-def _annotation_path(directory, source, written):
-    name = source.name
-    target = directory / name
-    stem, suffix = source.stem, source.suffix
-    if not cv2.haveImageWriter(str(target)) or suffix.lower() == ".gif":
-        suffix = ".png"
-        target = directory / f"{stem}{suffix}"
-    k = 1
-    while target in written or (target.exists() and target.resolve() == source.resolve()):
-        k += 1
-        target = directory / f"{stem}-annotated{'' if k == 2 else k - 1}{suffix}"
-    return target
-
-
-def _write_image(path, image):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ok, buf = cv2.imencode(path.suffix or ".png", image)
-    if not ok:
-        raise OSError(f"OpenCV cannot encode {path.suffix} images")
-    buf.tofile(str(path))
-
-
-def draw_predictions(image, rows, *, color=(0, 200, 0)):
-    """A copy of ``image`` with each row's box and ``label score`` drawn.
-
-    Parameters
-    ----------
-    image : ndarray of shape (h, w) or (h, w, 3), dtype uint8
-        BGR (as from :func:`read_image`) or gray.
-    rows : list of FacePrediction
-    color : tuple of 3 int, default=(0, 200, 0)
-        BGR colour of boxes and text background.
-
-    Returns
-    -------
-    annotated : ndarray of shape (h, w, 3), dtype uint8
-    """
-    out = np.asarray(image)
-    out = cv2.cvtColor(out, cv2.COLOR_GRAY2BGR) if out.ndim == 2 else out[:, :, :3].copy()
-    out = np.ascontiguousarray(out)
-    h, w = out.shape[:2]
-    thick = max(1, int(round(max(h, w) / 400)))
-    font_scale = 0.45 * thick
-    for row in rows:
-        if row.box is None:
-            continue
-        x, y, bw, bh = row.box
-        cv2.rectangle(out, (x, y), (x + bw - 1, y + bh - 1), color, thick)
-        text = row.label if not row.scores else f"{row.label} {row.scores[row.label]:.2f}"
-        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thick)
-        ty = y - base - thick if y - th - base - thick >= 0 else y + bh + th + thick
-        cv2.rectangle(out, (x, ty - th - thick), (x + tw + thick, ty + base), color, cv2.FILLED)
-        cv2.putText(out, text, (x + thick // 2, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale,
-                    (255, 255, 255), thick, cv2.LINE_AA)
-    return out

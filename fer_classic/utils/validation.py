@@ -1,4 +1,4 @@
-"""Validation of face stacks handed to fer_classic transformers."""
+"""Validation of inputs: face stacks handed to fer_classic transformers, and numeric settings."""
 
 import numbers
 
@@ -140,3 +140,44 @@ def check_positive_int(value, name, *, minimum=1):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
     return int(value)
+
+
+def check_number(value, name, low, high=np.inf, *, integer=False, low_open=False):
+    """Return ``value`` if it is a finite number in range, else raise ValueError naming it.
+
+    Parameters
+    ----------
+    value : object
+        The value to check; ``bool`` is refused.
+    name : str
+        Its name in the error message.
+    low, high : float
+        Allowed range, ``low <= value <= high`` (``high`` unbounded by default).
+    integer : bool, default=False
+        Require an integer (``numbers.Integral``) rather than any real number.
+    low_open : bool, default=False
+        Require ``value > low``.
+
+    Returns
+    -------
+    value : int or float
+        ``value`` itself, unchanged.
+
+    Examples
+    --------
+    >>> check_number(0.1, "margin", 0.0, 10.0)
+    0.1
+    >>> check_number(0, "min_size", 1, integer=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: min_size must be an integer >= 1; got 0.
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or not np.isfinite(value) \
+            or value < low or value > high or (low_open and value == low):
+        bound = f"> {low}" if low_open else f">= {low}"
+        if high != np.inf:
+            bound += f" and <= {high}"
+        raise ValueError(f"{name} must be {'an integer' if integer else 'a number'} {bound}; "
+                         f"got {value!r}.")
+    return value
