@@ -10,7 +10,7 @@ see :func:`best_pipeline`) on a stratified subsample of FER2013 Training
 (``--data``, default ``../shared/fer2013``; synthetic faces if absent) with
 the first values of its quick grid, then times, on ``--threads`` cores:
 
-* **detection only**: :func:`fer_classic.faces.detect_faces` (OpenCV Haar
+* **detection only**: :func:`fer_classic.detect.detect_faces` (OpenCV Haar
   cascade) on each test image, best of ``--repeat``;
 * **classification only**: ``ExpressionPredictor.predict_faces`` on a batch of
   48x48 PrivateTest faces (features and classifier, also split), and one
@@ -67,7 +67,9 @@ from sklearn.model_selection import ParameterGrid, train_test_split  # noqa: E40
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_description  # noqa: E402
 
-from fer_classic.faces import ExpressionPredictor, detect_faces, to_grayscale  # noqa: E402
+from fer_classic.detect import detect_faces  # noqa: E402
+from fer_classic.faces import ExpressionPredictor  # noqa: E402
+from fer_classic.images import to_grayscale  # noqa: E402
 
 ASTRONAUT_BOX = (177, 67, 93, 93)  # as detected; used to cut faces for the canvas
 

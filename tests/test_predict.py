@@ -14,16 +14,9 @@ from sklearn.svm import SVC
 
 from fer_classic import EMOTIONS
 from fer_classic.datasets import FER2013, make_synthetic_faces
-from fer_classic.faces import (
-    ExpressionPredictor,
-    FacePrediction,
-    crop_faces,
-    detect_faces,
-    draw_predictions,
-    read_image,
-    ImageReadError,
-    to_grayscale,
-)
+from fer_classic.detect import crop_faces, detect_faces, reading_order
+from fer_classic.faces import ExpressionPredictor, FacePrediction
+from fer_classic.images import ImageReadError, draw_predictions, read_image, to_grayscale
 from fer_classic.features import HOG
 from fer_classic.models.linear import LinearSVM
 from fer_classic.persist import save_model
@@ -382,7 +375,6 @@ def test_bench_save_models_then_predict_end_to_end(tmp_path, cache_dir, capsys, 
 
 
 def test_faces_come_in_reading_order():
-    from fer_classic.faces import reading_order
 
     # two rows of three: the second row's left face sits a little higher
     row1 = [[300, 20, 40, 40], [20, 30, 40, 40], [160, 25, 40, 40]]
@@ -391,3 +383,21 @@ def test_faces_come_in_reading_order():
     assert got == [[20, 30, 40, 40], [160, 25, 40, 40], [300, 20, 40, 40],
                    [30, 138, 40, 40], [250, 150, 40, 40]]
     assert reading_order(np.zeros((0, 4), int)).shape == (0, 4)
+
+
+def test_moved_names_are_still_importable_from_faces_for_one_release():
+    import fer_classic.detect
+    import fer_classic.faces
+    import fer_classic.images
+
+    moved = {"HAAR_CASCADE": fer_classic.detect, "load_cascade": fer_classic.detect,
+             "detect_faces": fer_classic.detect, "reading_order": fer_classic.detect,
+             "crop_faces": fer_classic.detect, "resize_whole": fer_classic.detect,
+             "IMAGE_EXTENSIONS": fer_classic.images, "ImageReadError": fer_classic.images,
+             "read_image": fer_classic.images, "to_grayscale": fer_classic.images,
+             "iter_image_files": fer_classic.images, "draw_predictions": fer_classic.images}
+    for name, module in moved.items():
+        assert name in fer_classic.faces.__all__ and name in module.__all__
+        assert getattr(fer_classic.faces, name) is getattr(module, name), name
+    own = {"softmax", "FacePrediction", "ExpressionPredictor"}
+    assert set(fer_classic.faces.__all__) == set(moved) | own

@@ -1,7 +1,7 @@
 """Decoding image files with OpenCV: the step every reader of image files shares.
 
 Two readers decode image files, by different rules on purpose:
-:func:`fer_classic.faces.read_image` takes any image for prediction and
+:func:`fer_classic.images.read_image` takes any image for prediction and
 decodes it to 8-bit BGR (``cv2.IMREAD_COLOR``: 16-bit, gray and alpha are
 converted), while the FER2013 folder reader
 (``fer_classic.datasets.load_fer2013``) keeps the file as stored
