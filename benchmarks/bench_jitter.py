@@ -126,7 +126,8 @@ def main(argv=None):
                 log(f"C = {C:g}, {label}: fitting on {len(y):,} rows")
                 t0 = time.perf_counter()
                 svm.fit(X, y)
-                timings[f"fit C={C:g} {label.split()[1]}"] = time.perf_counter() - t0
+                kind = "without jitter" if X is F["Training"] else "with jitter"
+                timings[f"fit C={C:g} {kind}"] = time.perf_counter() - t0
                 scores[label] = {s: mirror_averaged_scores(svm, np.asarray(F[s]),
                                                            np.asarray(F[f"{s} mirrored"]))
                                  for s in TESTS}

@@ -136,6 +136,7 @@ def test_bench_jitter_stacks_jittered_copies_and_tabulates(small_fisher_svm, tmp
         ["| faces + mirror images", "1"], ["| + 2 jittered copies", "1"]]
     assert rows[2].count(", p = ") == 2 and ", p = " not in rows[1]
     assert "Command: `python benchmarks/bench_jitter.py --data unused --C 0.1 1" in text
+    assert "fit C=0.1 without jitter" in text and "fit C=1 with jitter" in text
     # the stacked matrix: the features, then each copy encoded by the same fitted steps
     X, _ = data.get_split("Training")
     F = np.arange(6 * 2 * len(X), dtype=np.float32).reshape(2 * len(X), 6)
