@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -18,6 +17,7 @@ from fer_classic.models import (
     predict_mirror_averaged,
 )
 from fer_classic.protocol import run_protocol
+from stand_ins import OnlyPredict
 
 
 @pytest.fixture(scope="module")
@@ -107,18 +107,9 @@ def test_parameter_errors(faces):
             MirrorClassifier(_hog_svm(), image_shape=shape).fit(X, y)
     with pytest.raises(ValueError, match=r"\(n, 48, 48\) or \(n, 2304\)"):
         MirrorClassifier(LogisticRegression()).fit(np.zeros((4, 10)), [0, 1, 0, 1])
-    clf = MirrorClassifier(_OnlyPredict(), image_shape=None).fit(np.eye(4), [0, 1, 0, 1])
+    clf = MirrorClassifier(OnlyPredict(), image_shape=None).fit(np.eye(4), [0, 1, 0, 1])
     with pytest.raises(TypeError, match="neither decision_function nor predict_proba"):
         clf.predict(np.eye(4))
-
-
-class _OnlyPredict(ClassifierMixin, BaseEstimator):
-    def fit(self, X, y):
-        self.classes_ = np.unique(y)
-        return self
-
-    def predict(self, X):
-        return np.full(len(X), self.classes_[0])
 
 
 @pytest.mark.slow

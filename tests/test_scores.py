@@ -12,6 +12,7 @@ from fer_classic.models import (ClusteredLocalClassifier, LinearSVM, LocalLearni
                                 MirrorClassifier, mirror_averaged_scores)
 from fer_classic.persist import score_method_of
 from fer_classic.utils.scores import (classifier_scores, labels_from_scores, score_method)
+from stand_ins import OnlyPredict
 
 
 class _Both(ClassifierMixin, BaseEstimator):
@@ -29,15 +30,6 @@ class _Both(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return labels_from_scores(self.classes_, self.decision_function(X))
-
-
-class _OnlyPredict(ClassifierMixin, BaseEstimator):
-    def fit(self, X, y):
-        self.classes_ = np.unique(y)
-        return self
-
-    def predict(self, X):
-        return np.full(len(X), self.classes_[0])
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +90,9 @@ def test_binary_margins(tabular):
 
 def test_neither_method_is_an_error(tabular):
     X, y = tabular
-    clf = _OnlyPredict().fit(X, y)
+    clf = OnlyPredict().fit(X, y)
     assert score_method(clf) is None
-    with pytest.raises(TypeError, match="_OnlyPredict has neither decision_function nor "
+    with pytest.raises(TypeError, match="OnlyPredict has neither decision_function nor "
                                         "predict_proba"):
         classifier_scores(clf, X)
     with pytest.raises(TypeError, match="neither decision_function nor predict_proba"):
@@ -108,7 +100,7 @@ def test_neither_method_is_an_error(tabular):
     assert score_method_of(clf) == "one-hot"
     with pytest.raises(ValueError, match="'global_estimator' parameter .* 'fit' and "
                                          "'decision_function' or .* 'fit' and 'predict_proba'"):
-        LocalLearningClassifier(global_estimator=_OnlyPredict()).fit(X, y)
+        LocalLearningClassifier(global_estimator=OnlyPredict()).fit(X, y)
 
 
 def test_models_read_their_global_and_mirror_scores_by_the_rule(tabular):
