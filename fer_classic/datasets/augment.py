@@ -9,13 +9,12 @@ training on such copies teaches a classifier the pixels other cameras and
 other copies of FER2013 give.
 """
 
-import numbers
-
 import cv2
 import numpy as np
 from sklearn.utils import check_random_state
 
 from .. import FACE_SIZE
+from ..utils.validation import check_number
 
 __all__ = ["mirror_faces", "jitter_faces", "jitter_contrast"]
 
@@ -56,13 +55,6 @@ def mirror_faces(X, image_shape=(FACE_SIZE, FACE_SIZE)):
     images, flat = _as_images(X, image_shape)
     out = np.ascontiguousarray(images[:, :, ::-1])
     return out.reshape(len(out), -1) if flat else out
-
-
-def _check_amount(name, value):
-    if (not isinstance(value, numbers.Real) or isinstance(value, bool)
-            or not np.isfinite(value) or value < 0):
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
-    return float(value)
 
 
 def jitter_faces(X, *, max_shift=2.0, max_rotation=8.0, max_scale=0.08, random_state=None,
@@ -107,9 +99,9 @@ def jitter_faces(X, *, max_shift=2.0, max_rotation=8.0, max_scale=0.08, random_s
     >>> bool((same == faces).all())
     True
     """
-    max_shift = _check_amount("max_shift", max_shift)
-    max_rotation = _check_amount("max_rotation", max_rotation)
-    max_scale = _check_amount("max_scale", max_scale)
+    check_number(max_shift, "max_shift", 0.0)
+    check_number(max_rotation, "max_rotation", 0.0)
+    check_number(max_scale, "max_scale", 0.0)
     if max_scale >= 1:
         raise ValueError(f"max_scale must be below 1 (a scale of 1 - max_scale > 0); "
                          f"got {max_scale!r}.")
@@ -167,13 +159,9 @@ def jitter_contrast(X, *, max_gamma=2.0, min_contrast=0.5, max_offset=40.0, rand
     >>> bool((np.diff(out.astype(int), axis=2) >= 0).all())  # the order of grey levels is kept
     True
     """
-    max_gamma = _check_amount("max_gamma", max_gamma)
-    min_contrast = _check_amount("min_contrast", min_contrast)
-    max_offset = _check_amount("max_offset", max_offset)
-    if max_gamma < 1:
-        raise ValueError(f"max_gamma must be at least 1; got {max_gamma!r}.")
-    if not 0 < min_contrast <= 1:
-        raise ValueError(f"min_contrast must be in (0, 1]; got {min_contrast!r}.")
+    check_number(max_gamma, "max_gamma", 1.0)
+    check_number(min_contrast, "min_contrast", 0.0, 1.0, low_open=True)
+    check_number(max_offset, "max_offset", 0.0)
     X = np.asarray(X)
     if X.dtype != np.uint8 or X.ndim not in (2, 3):
         raise ValueError(f"faces must be uint8 images (n, h, w) or rows (n, h * w); got "
