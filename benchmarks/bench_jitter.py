@@ -29,7 +29,9 @@ from joblib import Memory
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cached_features import TESTS, parse_and_start, record_footer  # noqa: E402
+from cached_features import (  # noqa: E402
+    TESTS, markdown_row, parse_and_start, record_footer,
+)
 from machine import write_record  # noqa: E402
 
 from fer_classic import SPLITS  # noqa: E402
@@ -78,7 +80,7 @@ def _row(label, C, scores, ys, base=None):
             cells.append(f"{test['only_a']} / {test['only_b']}, p = {test['pvalue']:.3f}")
         else:
             cells.append("")
-    return "| " + " | ".join(cells) + " |"
+    return markdown_row(cells)
 
 
 def main(argv=None):
@@ -128,15 +130,14 @@ def main(argv=None):
                 svm.fit(X, y)
                 kind = "without jitter" if X is F["Training"] else "with jitter"
                 timings[f"fit C={C:g} {kind}"] = time.perf_counter() - t0
-                scores[label] = {s: mirror_averaged_scores(svm, np.asarray(F[s]),
-                                                           np.asarray(F[f"{s} mirrored"]))
+                scores[label] = {s: mirror_averaged_scores(svm, F[s], F[f"{s} mirrored"])
                                  for s in TESTS}
             (plain, s_plain), (jit, s_jit) = scores.items()
             lines += [_row(plain, C, s_plain, ys), _row(jit, C, s_jit, ys, base=s_plain)]
     head = ["Training set", "C", "PublicTest % (95 %)", "vs no jitter", "PrivateTest % (95 %)",
             "vs no jitter"]
     text = [
-        "| " + " | ".join(head) + " |", "|" + "---|" * len(head), *lines, "",
+        markdown_row(head), "|" + "---|" * len(head), *lines, "",
         f"`{PIPELINE}`'s features and linear SVM; jitter: shifts up to {args.max_shift:g} px, "
         f"rotations up to {args.max_rotation:g} degrees, scales within "
         f"{args.max_scale:g} of 1, one draw per face and copy (seed {args.seed + 1} onwards). "
