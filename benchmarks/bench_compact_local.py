@@ -28,7 +28,8 @@ from sklearn.decomposition import PCA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cached_features import (  # noqa: E402
-    TESTS, accuracy, cached_features, global_row, markdown_row, parse_and_start, record_footer,
+    TESTS, accuracy, cached_features, global_model, global_row, markdown_row, parse_and_start,
+    record_footer,
 )
 from machine import write_record  # noqa: E402
 
@@ -70,6 +71,8 @@ def main(argv=None):
     p.add_argument("--weights", type=float, nargs="+", default=[0.5, 0.75, 1.0, 1.5])
     p.add_argument("--pca-samples", type=int, default=12_000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--global-c", type=float,
+                   help="C of the global SVM (default: the registry's)")
     p.add_argument("--out", help="write the Markdown table here")
     args, argv, t_start = parse_and_start(p, argv)
     dims = [d if d == "full" else int(d) for d in args.dims]
@@ -79,7 +82,7 @@ def main(argv=None):
     spec, pipe, F, y_train, ys, cache = (run.spec, run.pipeline, run.features, run.y_train,
                                          run.y_test, run.cache)
     combined = pipe.steps[-1][1]
-    glob = clone(combined.global_estimator).set_params(memory=str(cache))
+    glob = global_model(combined, cache, args.global_c)
     with show_progress():
         glob.fit(F["Training"], y_train)
     G = {s: mirror_averaged_scores(glob, F[s], F[f"{s} mirrored"]) for s in TESTS}
@@ -97,7 +100,8 @@ def main(argv=None):
             X = {k: F[k] for k in ("Training", *TESTS)}
             mb = F["Training"].nbytes / 2**20
         else:
-            X = {k: unit_rows(v[:, :d]) for k, v in codes.items()}
+            # held as a model would keep them: float16
+            X = {k: unit_rows(v[:, :d]).astype(np.float16) for k, v in codes.items()}
             mb = (n_train + n_features) * d * 2 / 2**20  # codes and projection, float16
         local = clone(combined).set_params(global_estimator=None).fit(X["Training"], y_train)
         log(f"local learning on {d} dimensions")
@@ -108,10 +112,10 @@ def main(argv=None):
         timings[f"local {d}"] = seconds
         for w in [0.0] + list(args.weights):
             rows.append((d, mb, w, seconds, *(accuracy(L[s] + w * G[s], ys[s]) for s in TESTS)))
-    write_record(_table(rows, G, ys, spec, combined, args, argv, timings, t_start), args.out)
+    write_record(_table(rows, G, ys, spec, combined, glob, args, argv, timings, t_start), args.out)
 
 
-def _table(rows, G, ys, spec, combined, args, argv, timings, t_start):
+def _table(rows, G, ys, spec, combined, glob, args, argv, timings, t_start):
     best = {}
     for r in rows:
         if r[2] > 0 and (r[0] not in best or r[4] > best[r[0]][4]):
@@ -127,14 +131,19 @@ def _table(rows, G, ys, spec, combined, args, argv, timings, t_start):
         "",
         f"Each code's best weight on PublicTest in bold (weight 0: local learning alone). "
         f"Features and global SVM of `{spec.name}` (Fisher vectors of the Training faces and "
-        f"their mirror images; the global SVM scores each test face and its mirror image, "
-        f"mean); local learning as registered (k = {combined.n_neighbors}, linear SVM, "
-        f"neighbours by dot product) on the test face. PCA fitted on {args.pca_samples:,} "
-        "Training vectors, codes re-normalised to unit length; 'keeps' counts the Training "
-        "codes and the projection in float16 (for `full`, the Training matrix as held).",
+        f"their mirror images; the global SVM, C = {_c_of(glob):g}, scores each test face and "
+        f"its mirror image, mean); local learning as registered (k = {combined.n_neighbors}, "
+        f"linear SVM, neighbours by dot product) on the test face. PCA fitted on "
+        f"{args.pca_samples:,} Training vectors, codes re-normalised to unit length; 'keeps' "
+        "counts the Training codes and the projection in float16 (the codes are scored as float16; for `full`, "
+        "the Training matrix as held).",
         *record_footer("bench_compact_local.py", argv, timings, t_start),
     ]
     return "\n".join(lines)
+
+
+def _c_of(estimator):
+    return next(v for k, v in estimator.get_params().items() if k.rsplit("__", 1)[-1] == "C")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cached_features import (  # noqa: E402
-    TESTS, accuracy, cached_features, global_row, parse_and_start, record_footer,
+    TESTS, accuracy, global_model, cached_features, global_row, parse_and_start, record_footer,
 )
 from machine import write_record  # noqa: E402
 
@@ -55,13 +55,7 @@ def main(argv=None):
 
     combined = pipe.steps[-1][1]
     local = clone(combined).set_params(global_estimator=None)
-    glob = clone(combined.global_estimator)
-    if "memory" in glob.get_params():  # a CachedClassifier: read the bench's fit
-        glob.set_params(memory=str(cache))
-    if args.global_c is not None:
-        # the registry's global SVM sits in a CachedClassifier: its C is nested
-        glob.set_params(**{k: args.global_c for k in glob.get_params()
-                           if k.rsplit("__", 1)[-1] == "C"})
+    glob = global_model(combined, cache, args.global_c)
     timings, local_scores, global_scores = {}, {}, {}
     log(f"global model: {glob}")
     with show_progress():  # L-BFGS iterations, then faces of local learning

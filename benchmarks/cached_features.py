@@ -65,6 +65,23 @@ def cached_features(data, name, seed):
     return CachedFeatures(spec, pipe, F, y_train, {s: splits[s][1] for s in TESTS}, cache)
 
 
+def global_model(combined, cache, C=None):
+    """The global estimator of a local+global classifier, reading the bench's cached fit.
+
+    ``C`` (the registry's when None) replaces every ``C`` parameter: the
+    registry's global SVM sits in a :class:`~fer_classic.models.CachedClassifier`,
+    so its C is nested.
+    """
+    from sklearn.base import clone
+
+    glob = clone(combined.global_estimator)
+    if "memory" in glob.get_params():  # a CachedClassifier: read the bench's fit
+        glob.set_params(memory=str(cache))
+    if C is not None:
+        glob.set_params(**{k: C for k in glob.get_params() if k.rsplit("__", 1)[-1] == "C"})
+    return glob
+
+
 def accuracy(scores, y):
     """Accuracy in percent of the class with the largest score, row by row."""
     return 100.0 * float(np.mean(np.argmax(scores, axis=1) == y))

@@ -33,7 +33,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
 
-from .features import HOG, LBP, BagOfVisualWords, DenseSIFT, FisherVector, Pixels
+from .features import (HOG, LBP, BagOfVisualWords, DenseSIFT, FisherVector,
+                       HistogramEqualization, Pixels, SampledPCA)
 from .models import CachedClassifier, KernelSVC, LinearSVM, LocalLearningClassifier
 from .published import PUBLISHED, Published  # noqa: F401 (re-exported)
 
@@ -206,6 +207,11 @@ def list_specs(tags=None):
 # The built-in pipelines. Each factory only builds; grids live beside it; why a
 # setting was chosen is in benchmarks/results/CHOICES.md, linked beside it.
 
+def _equalize():
+    # the first step of every pipeline; why: benchmarks/results/CHOICES.md#equalize
+    return HistogramEqualization()
+
+
 def _linear_svm():
     # why: benchmarks/results/CHOICES.md#linear-svm
     return LinearSVM(C=1e-2, tol=1e-3)
@@ -239,7 +245,8 @@ def _safe_sqrt(X):
 register(PipelineSpec(
     name="pixels-linearsvm",
     build=lambda rs: Pipeline([
-        ("pixels", Pixels(equalize=True)),
+        ("equalize", _equalize()),
+        ("pixels", Pixels()),
         ("scale", StandardScaler()),
         ("svm", _linear_svm()),
     ]),
@@ -252,6 +259,7 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="hog-linearsvm",
     build=lambda rs: Pipeline([
+        ("equalize", _equalize()),
         ("hog", _hog_for_linear()),
         ("scale", StandardScaler()),
         ("svm", _linear_svm()),
@@ -266,6 +274,7 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="hog-rbfsvm",
     build=lambda rs: Pipeline([
+        ("equalize", _equalize()),
         ("hog", _multiscale_hog()),
         # not whitened; why: benchmarks/results/CHOICES.md#hog-rbfsvm-pca
         ("pca", PCA(n_components=300, random_state=rs)),
@@ -281,6 +290,7 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="lbp-linearsvm",
     build=lambda rs: Pipeline([
+        ("equalize", _equalize()),
         ("lbp", LBP(P=8, R=1.0, method="uniform", grid_shape=(6, 6))),
         ("sqrt", _sqrt()),
         ("scale", StandardScaler()),
@@ -295,6 +305,7 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="lbp-randomforest",
     build=lambda rs: Pipeline([
+        ("equalize", _equalize()),
         ("lbp", LBP(P=8, R=1.0, method="uniform", grid_shape=(6, 6))),
         ("forest", RandomForestClassifier(n_estimators=300, max_features="sqrt",
                                           min_samples_leaf=1, n_jobs=1,
@@ -309,6 +320,7 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="hog+lbp-linearsvm",
     build=lambda rs: Pipeline([
+        ("equalize", _equalize()),
         ("features", FeatureUnion([
             ("hog", _hog_for_linear()),
             ("lbp", Pipeline([
@@ -347,6 +359,7 @@ def _bovw(levels, encoding, random_state):
 register(PipelineSpec(
     name="sift-bovw-linearsvm",
     build=lambda rs: Pipeline([
+        ("equalize", _equalize()),
         ("bovw", _bovw((1,), "histogram", rs)),
         ("svm", LinearSVM(C=1.0, tol=1e-3)),
     ]),
@@ -360,6 +373,7 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="sift-bovw-pyramid-svm",
     build=lambda rs: Pipeline([
+        ("equalize", _equalize()),
         ("bovw", _bovw((1, 2, 4), "presence", rs)),
         ("svm", LinearSVM(C=1.0, tol=1e-3)),
     ]),
@@ -383,6 +397,7 @@ def _bovw_tree(random_state):
 register(PipelineSpec(
     name="sift-bovw-local",
     build=lambda rs: Pipeline([
+        ("equalize", _equalize()),
         ("bovw", _bovw_tree(rs)),
         ("local", LocalLearningClassifier(
             n_neighbors=200, metric="linear", estimator=KernelSVC(kernel="linear", C=1.0),
@@ -421,18 +436,19 @@ _QUICK_FISHER = {"fisher__n_components": [16], "fisher__n_samples": [20_000]}
 
 
 def _fisher_svm():
-    # why: benchmarks/results/CHOICES.md#fisher-svm
-    return CachedClassifier(LinearSVM(C=0.3, tol=1e-2, n_jobs=2))
+    # one fit shared by the three Fisher pipelines; why: benchmarks/results/CHOICES.md#fisher-svm
+    return CachedClassifier(LinearSVM(C=1.0, tol=1e-2, n_jobs=2))
 
 
 register(PipelineSpec(
     name="sift-fisher-linearsvm",
     build=lambda rs: Pipeline([
+        ("equalize", _equalize()),
         ("fisher", _fisher(rs)),
         ("svm", _fisher_svm()),
     ]),
     # why: benchmarks/results/CHOICES.md#sift-fisher-c
-    grid={"svm__estimator__C": [0.3, 1.0, 3.0]},
+    grid={"svm__estimator__C": [1.0]},
     quick_grid=_QUICK_FISHER | {"svm__estimator__C": [0.1]},
     mirror_train=True,
     mirror_test=True,
@@ -446,14 +462,15 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="sift-fisher-local+global",
     build=lambda rs: Pipeline([
+        ("equalize", _equalize()),
         ("fisher", _fisher(rs)),
         ("local", LocalLearningClassifier(
             n_neighbors=300, metric="linear", estimator=KernelSVC(kernel="linear", C=1.0),
-            n_jobs=2, global_estimator=_fisher_svm(), global_weight=0.75,
+            n_jobs=2, global_estimator=_fisher_svm(), global_weight=0.5,
             local_views="first")),
     ]),
     # why: benchmarks/results/CHOICES.md#sift-fisher-local-global
-    grid={"local__n_neighbors": [300], "local__global_weight": [0.75]},
+    grid={"local__n_neighbors": [300], "local__global_weight": [0.5]},
     quick_grid=_QUICK_FISHER | _QUICK_LOCAL,
     mirror_train=True,
     mirror_test=True,
@@ -462,4 +479,27 @@ register(PipelineSpec(
                 "training faces, mirror images included) of each test face, plus the weighted "
                 "scores of the global linear SVM averaged over the face and its mirror image",
     tags=("sift", "fisher", "local"),
+))
+
+register(PipelineSpec(
+    name="sift-fisher-compact-local",
+    build=lambda rs: Pipeline([
+        ("equalize", _equalize()),
+        ("fisher", _fisher(rs)),
+        ("local", LocalLearningClassifier(
+            n_neighbors=300, metric="linear", estimator=KernelSVC(kernel="linear", C=1.0),
+            n_jobs=2, transformer=SampledPCA(64, n_samples=12_000, random_state=rs),
+            global_estimator=_fisher_svm(), global_weight=3.0, local_views="first")),
+    ]),
+    # why: benchmarks/results/CHOICES.md#sift-fisher-compact-local
+    grid={"local__global_weight": [3.0]},
+    quick_grid=_QUICK_FISHER | _QUICK_LOCAL,
+    mirror_train=True,
+    mirror_test=True,
+    quick_mirror=False,
+    description="the model installed with fer_classic: the Fisher vectors' global linear SVM "
+                "(C = 1) on the face and its mirror image, plus local learning on "
+                "64-dimensional PCA codes of the vectors (k = 300), so that the model keeps "
+                "megabytes of codes instead of the Training matrix",
+    tags=("sift", "fisher", "local", "shipped"),
 ))

@@ -280,3 +280,35 @@ def test_float16_training_set_equals_its_float32_copy():
     np.testing.assert_array_equal(half.kneighbors(X16[90:]), single.kneighbors(X32[90:]))
     np.testing.assert_allclose(half.decision_function(X16[90:]),
                                single.decision_function(X32[90:]), rtol=1e-5, atol=1e-6)
+
+
+def test_transformer_runs_local_learning_on_codes_and_the_global_model_on_the_samples():
+    from sklearn.decomposition import PCA
+    X, y = _data(seed=4)
+    pca = PCA(3, random_state=0).fit(X[:90])
+    glob = LogisticRegression(C=0.1).fit(X[:90], y[:90])
+    clf = LocalLearningClassifier(n_neighbors=25, metric="linear",
+                                  transformer=PCA(3, random_state=0),
+                                  global_estimator=LogisticRegression(C=0.1),
+                                  global_weight=0.5).fit(X[:90], y[:90])
+    on_codes = LocalLearningClassifier(n_neighbors=25, metric="linear").fit(
+        pca.transform(X[:90]), y[:90])
+    # the model keeps the codes, not the samples; n_features_in_ is the samples'
+    assert clf._X_fit.shape == (90, 3) and clf.n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(clf.kneighbors(X[90:]),
+                                  on_codes.kneighbors(pca.transform(X[90:])))
+    np.testing.assert_allclose(
+        clf.decision_function(X[90:]),
+        on_codes.decision_function(pca.transform(X[90:])) + 0.5 * glob.decision_function(X[90:]))
+    with pytest.raises(ValueError, match="transformer"):
+        LocalLearningClassifier(transformer=LogisticRegression()).fit(X[:90], y[:90])
+
+
+def test_intersection_needs_non_negative_codes_not_samples():
+    from sklearn.preprocessing import FunctionTransformer
+    X, y = _data(seed=5)
+    clf = LocalLearningClassifier(n_neighbors=20, metric="intersection",
+                                  transformer=FunctionTransformer(np.abs))
+    assert clf.fit(X[:90], y[:90]).predict(X[90:]).shape == (30,)  # negative samples welcome
+    with pytest.raises(ValueError, match="histogram intersection"):
+        clf.set_params(transformer=FunctionTransformer(lambda Z: Z - 100)).fit(X[:90], y[:90])

@@ -54,6 +54,24 @@ def test_round_trip_predicts_identically(fisher_local, faces, tmp_path):
     assert info["memory_bytes"] > inner[-1]._X_fit.nbytes
 
 
+def test_local_learning_on_pca_codes_round_trips(faces, tmp_path):
+    from fer_classic.features import SampledPCA
+    X, y = faces
+    model = MirrorClassifier(Pipeline([
+        ("fisher", FisherVector(DenseSIFT(step=8, bin_size=(4, 6)), n_components=3,
+                                pca_components=6, n_samples=2000, dtype="float16")),
+        ("local", LocalLearningClassifier(
+            n_neighbors=20, metric="linear", transformer=SampledPCA(8, random_state=0),
+            global_estimator=LinearSVM(C=1.0), global_weight=2.0, local_views="first")),
+    ])).fit(X, y)
+    path = save_model(model, tmp_path / "compact.model")
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.decision_function(X[:30]),
+                                  model.decision_function(X[:30]))
+    local = loaded.estimator_[-1]
+    assert local._X_fit.shape == (len(X) * 2, 8) and local._X_fit.dtype == np.float16
+
+
 def test_loading_never_unpickles(fisher_local, faces, tmp_path, monkeypatch):
     path = save_model(fisher_local, tmp_path / "best.model")
 

@@ -90,3 +90,13 @@ def test_every_why_link_of_the_registry_names_a_section_of_choices_md():
     assert links, "the registry links no setting to its reasons"
     assert set(links) <= set(sections), sorted(set(links) - set(sections))
     assert set(sections) <= set(links), sorted(set(sections) - set(links))
+
+
+def test_every_registry_pipeline_equalises_each_face_first():
+    # raw fer2013.csv pixels and the equalised image-folder copy reach the
+    # features alike (benchmarks/results/CHOICES.md#equalize)
+    from fer_classic.features import HistogramEqualization
+    from fer_classic.registry import REGISTRY
+    for name, spec in REGISTRY.items():
+        first = spec.build(0).steps[0][1]
+        assert isinstance(first, HistogramEqualization), name

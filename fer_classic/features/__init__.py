@@ -2,11 +2,11 @@
 
 Each module holds one family: ``contrast`` (per-face histogram
 equalisation, the first step of every registry pipeline), ``pixels`` (raw
-intensities), ``hog``
-(histograms of oriented gradients), ``lbp`` (local binary pattern
-histograms), ``sift`` (dense SIFT descriptors), ``bovw`` (bag of visual
-words: codebook, spatial pyramid, encodings) and ``fisher`` (Fisher vectors
-of dense descriptors).
+intensities), ``hog`` (histograms of oriented gradients), ``lbp`` (local
+binary pattern histograms), ``sift`` (dense SIFT descriptors), ``bovw`` (bag
+of visual words: codebook, spatial pyramid, encodings), ``fisher`` (Fisher
+vectors of dense descriptors) and ``sampled_pca`` (compact PCA codes of such
+long vectors).
 """
 
 from .bovw import BagOfVisualWords
@@ -15,6 +15,7 @@ from .fisher import FisherVector, fisher_vector
 from .hog import HOG, hog_features
 from .lbp import LBP, lbp_codes, lbp_histograms
 from .pixels import Pixels
+from .sampled_pca import SampledPCA
 from .sift import DenseSIFT, dense_sift
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "HistogramEqualization",
     "LBP",
     "Pixels",
+    "SampledPCA",
     "dense_sift",
     "equalize_faces",
     "fisher_vector",
