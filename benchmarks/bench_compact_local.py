@@ -135,8 +135,8 @@ def _table(rows, G, ys, spec, combined, glob, args, argv, timings, t_start):
         f"its mirror image, mean); local learning as registered (k = {combined.n_neighbors}, "
         f"linear SVM, neighbours by dot product) on the test face. PCA fitted on "
         f"{args.pca_samples:,} Training vectors, codes re-normalised to unit length; 'keeps' "
-        "counts the Training codes and the projection in float16 (the codes are scored as float16; for `full`, "
-        "the Training matrix as held).",
+        "counts the Training codes and the projection in float16 (the codes are scored as "
+        "float16; for `full`, the Training matrix as held).",
         *record_footer("bench_compact_local.py", argv, timings, t_start),
     ]
     return "\n".join(lines)
