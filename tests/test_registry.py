@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -100,3 +101,27 @@ def test_every_registry_pipeline_equalises_each_face_first():
     for name, spec in REGISTRY.items():
         first = spec.build(0).steps[0][1]
         assert isinstance(first, HistogramEqualization), name
+
+
+#: Codebooks and mixtures small enough for a few faces (the pixels are the point).
+SMALL_ENCODERS = {"bovw__n_words": 8, "bovw__n_coarse_words": 2, "bovw__n_samples": 2000,
+                  "fisher__n_components": 2, "fisher__n_samples": 2000}
+
+
+def test_registry_features_ignore_strictly_increasing_changes_of_the_pixels():
+    # what equalising first buys: a face and the same face with another
+    # contrast, brightness or gamma (levels kept apart) give the same
+    # features in every pipeline, so CSV pixels and the equalised copy meet
+    faces = make_synthetic_faces(n_per_class=4, random_state=0).images // 2  # 128 levels
+    levels = np.arange(128)
+    lut = (30 + levels + np.round(90 * (levels / 127) ** 2)).astype(np.uint8)  # gamma-like
+    assert np.all(np.diff(lut.astype(int)) > 0)  # strictly increasing: no level merged
+    changed = lut[faces]
+    y = np.arange(len(faces)) % 7
+    for name, spec in REGISTRY.items():
+        pipe = spec.build(0).set_params(**{k: v[0] for k, v in spec.get_grid(True).items()})
+        small = {k: v for k, v in SMALL_ENCODERS.items() if k in pipe.get_params()}
+        features = Pipeline(pipe.set_params(**small).steps[:2]).fit(faces, y)  # equalise, extract
+        a, b = features.transform(faces), features.transform(changed)
+        a, b = (m.toarray() if hasattr(m, "toarray") else np.asarray(m) for m in (a, b))
+        np.testing.assert_array_equal(a, b, err_msg=name)
