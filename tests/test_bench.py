@@ -83,7 +83,7 @@ def test_synthetic_run_writes_every_output(tmp_path, capsys):
     assert res["dataset"]["source"] == "synthetic"
     assert [r["name"] for r in res["results"]] == FAST
     for r in res["results"]:
-        assert r["private"]["accuracy"] > 2 / 7  # learns the synthetic faces
+        assert r["private"]["accuracy"] > 0.25  # learns the synthetic faces (chance: 1/7)
     assert "SYNTHETIC DATA" in (out / "results.md").read_text()
 
 

@@ -190,7 +190,7 @@ def test_bench_contrast_changes_are_increasing_maps_and_tabulate(monkeypatch):
         assert (np.diff(out.ravel().astype(int)) >= 0).all(), name  # never reorders levels
     data = make_synthetic_faces(n_per_class=6, random_state=0)
     splits = {s: data.get_split(s) for s in SPLITS}
-    variants = ["registered", "equalized", "contrast-jitter"]
+    variants = ["registered", "unequalized", "contrast-jitter"]
     rows = [("hog-linearsvm", v, bench_contrast.measure(
         "hog-linearsvm", splits, variant=v, data_key=None, cache=None, n_jobs=1, seed=0))
         for v in variants]
@@ -198,9 +198,14 @@ def test_bench_contrast_changes_are_increasing_maps_and_tabulate(monkeypatch):
                               variants=variants)
     text = bench_contrast.record(args, rows, splits["PrivateTest"][1], 1.0)
     body = [line for line in text.splitlines() if line.startswith("| `hog-linearsvm`")]
-    assert len(body) == 3 and "histogram equalisation" in body[1]
+    assert len(body) == 3 and "histogram equalisation" in body[0]
+    assert "the pixels as given" in body[1]
     assert "contrast jitter in training" in body[2]
-    assert "(3 of 3 fits)" in text and "--variants registered equalized contrast-jitter" in text
+    assert "(3 of 3 fits)" in text and "--variants registered unequalized contrast-jitter" in text
+    # the registered pipeline equalises first; the unequalised one starts with its features
+    from fer_classic.registry import get_spec
+    steps = bench_contrast.without_equalization(get_spec("hog-linearsvm").build(0)).steps
+    assert [name for name, _ in steps] == ["hog", "scale", "svm"]
     # the jittered variant trains on twice the faces, under its own cache key
     jittered, key = bench_contrast.with_contrast_jitter(splits, "k", seed=0)
     X, y = splits["Training"]
