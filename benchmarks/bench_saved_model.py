@@ -49,7 +49,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_description, write_record  # noqa: E402
+from machine import machine_description, peak_memory_mb, write_record  # noqa: E402
 
 from fer_classic.datasets import load_fer2013  # noqa: E402
 from fer_classic.persist import load_model, read_model_info  # noqa: E402
@@ -81,6 +81,7 @@ def measure(path, faces, recorded, repeat):
 
 
 def main(args):
+    t_start = time.perf_counter()
     cv2.setNumThreads(1)
     data = load_fer2013(args.data)
     X, y = data.get_split("PrivateTest")
@@ -114,7 +115,9 @@ def main(args):
                      f"{r['loaded_mb']:.0f} | {r['faces_per_s']:.0f} | {same} | {acc} |")
     cmd = "python benchmarks/bench_saved_model.py " + " ".join(
         shlex.quote(a) for a in sys.argv[1:])
-    lines += ["", f"Machine: {machine_description()}", f"Command: `{cmd}`", ""]
+    lines += ["", f"Wall time {time.perf_counter() - t_start:.0f} s, peak memory "
+              f"{peak_memory_mb():,.0f} MB (largest resident set of this process or its workers).",
+              f"Machine: {machine_description()}", f"Command: `{cmd}`", ""]
     write_record("\n".join(lines), args.out)
     return 0
 
