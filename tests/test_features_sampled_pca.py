@@ -29,7 +29,8 @@ def test_fit_reads_only_the_sample():
     X = _vectors(n=400)
     est = SampledPCA(3, n_samples=50, random_state=1).fit(X)
     rows = np.sort(np.random.RandomState(1).choice(400, 50, replace=False))
-    np.testing.assert_allclose(est.pca_.mean_, X[rows].mean(axis=0))
+    np.testing.assert_allclose(est.mean_, X[rows].mean(axis=0))
+    assert est.components_.dtype == np.float16  # kept as the codes are
     # the same seed draws the same sample and SVD: identical codes
     np.testing.assert_array_equal(est.transform(X),
                                   SampledPCA(3, n_samples=50, random_state=1).fit_transform(X))
@@ -50,7 +51,11 @@ def test_codes_of_float16_rows_do_not_depend_on_the_batch():
 def test_normalize_false_keeps_the_projection():
     X = _vectors()
     est = SampledPCA(4, normalize=False, dtype="float32", random_state=0).fit(X)
-    np.testing.assert_allclose(est.transform(X), est.pca_.transform(X), rtol=1e-4, atol=1e-3)
+    reference = PCA(4, svd_solver="randomized", random_state=np.random.RandomState(0).randint(
+        np.iinfo(np.int32).max)).fit(X)  # the seed SampledPCA draws after its (empty) sample
+    assert est.explained_variance_ratio_.shape == (4,)
+    np.testing.assert_allclose(np.abs(est.transform(X)), np.abs(reference.transform(X)),
+                               rtol=1e-4, atol=1e-3)
 
 
 def test_feature_names_and_errors():

@@ -45,15 +45,21 @@ class SampledPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         Scale every code to unit length (codes of zero length stay zero),
         so that dot products of codes are cosine similarities.
     dtype : {'float16', 'float32'}, default='float16'
-        Type of the codes: float16 halves what a model that keeps codes
-        holds; products with them are computed in float32.
+        Type of the codes and of the kept components: float16 halves what a
+        model that keeps them holds; products are computed in float32 (or
+        float64 for float64 input).
     random_state : int, RandomState instance or None, default=None
         Draws the sample and seeds the randomized SVD.
 
     Attributes
     ----------
-    pca_ : sklearn.decomposition.PCA
-        The PCA fitted on the sample (randomized SVD).
+    components_ : ndarray of shape (n_components, n_features), of type ``dtype``
+        The principal axes of the sample (randomized SVD of scikit-learn's
+        :class:`~sklearn.decomposition.PCA`), largest variance first.
+    mean_ : ndarray of shape (n_features,)
+        The sample's mean, subtracted before projecting.
+    explained_variance_ratio_ : ndarray of shape (n_components,)
+        Share of the sample's variance along each component.
     n_features_in_ : int
     n_features_out_ : int
         ``n_components``.
@@ -123,8 +129,11 @@ class SampledPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         rows = np.sort(rng.choice(n, self.n_samples, replace=False)) if n > self.n_samples \
             else np.arange(n)
         seed = rng.randint(np.iinfo(np.int32).max)
-        self.pca_ = PCA(self.n_components, svd_solver="randomized", random_state=seed)
-        self.pca_.fit(as_compute(X[rows]))
+        pca = PCA(self.n_components, svd_solver="randomized", random_state=seed)
+        pca.fit(as_compute(X[rows]))
+        self.components_ = pca.components_.astype(self.dtype)
+        self.mean_ = pca.mean_
+        self.explained_variance_ratio_ = pca.explained_variance_ratio_
         self.n_features_out_ = self.n_components
         return self
 
@@ -143,8 +152,8 @@ class SampledPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         check_is_fitted(self)
         X = validate_data(self, X, dtype=_FLOATS, copy=False, reset=False)
         dtype = compute_dtype(X)
-        mean = self.pca_.mean_.astype(dtype)
-        projection = self.pca_.components_.T.astype(dtype)
+        mean = self.mean_.astype(dtype)
+        projection = self.components_.T.astype(dtype)
         n = X.shape[0]
         out = np.empty((n, self.n_components), dtype=self.dtype)
         block = np.zeros((_ROWS, X.shape[1]), dtype=dtype)

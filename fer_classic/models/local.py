@@ -369,7 +369,9 @@ class LocalLearningClassifier(LocalGlobalMixin, ClassifierMixin, BaseEstimator):
         if self.transformer is not None:
             self.transformer_ = clone(self.transformer).fit(X, y)
         self._X_fit = self._local_input(X)
-        self.classes_, self._y_codes = np.unique(y, return_inverse=True)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        # the smallest integers that hold the codes: a saved model keeps them
+        self._y_codes = codes.astype(np.min_scalar_type(len(self.classes_) - 1))
         self.n_neighbors_ = min(int(self.n_neighbors), X.shape[0])
         if self.estimator is None:
             self.estimator_ = KernelSVC(kernel="linear", C=1.0, multi_class="ovr")
