@@ -72,3 +72,12 @@ def test_feature_names_and_errors():
 @pytest.mark.slow
 def test_check_estimator():
     check_estimator(SampledPCA(n_components=1, random_state=0))
+
+
+def test_fitting_leaves_the_input_untouched():
+    # the PCA centres its sample in place: the sample must be a copy
+    for n_samples in (50, 10_000):  # a sample of the rows, and all of them
+        X = _vectors(n=200)
+        before = X.copy()
+        SampledPCA(3, n_samples=n_samples, random_state=0).fit(X)
+        np.testing.assert_array_equal(X, before)

@@ -129,7 +129,9 @@ class SampledPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         rows = np.sort(rng.choice(n, self.n_samples, replace=False)) if n > self.n_samples \
             else np.arange(n)
         seed = rng.randint(np.iinfo(np.int32).max)
-        pca = PCA(self.n_components, svd_solver="randomized", random_state=seed)
+        # X[rows] is a copy (fancy indexing): PCA may centre it in place, the
+        # same numbers with one copy of the sample less in memory
+        pca = PCA(self.n_components, svd_solver="randomized", random_state=seed, copy=False)
         pca.fit(as_compute(X[rows]))
         self.components_ = pca.components_.astype(self.dtype)
         self.mean_ = pca.mean_
