@@ -28,8 +28,8 @@ from sklearn.decomposition import PCA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cached_features import (  # noqa: E402
-    TESTS, accuracy, cached_features, global_model, global_row, markdown_row, parse_and_start,
-    record_footer,
+    TESTS, accuracy, cached_features, global_c, global_model, global_row, markdown_row,
+    parse_and_start, record_footer,
 )
 from machine import write_record  # noqa: E402
 
@@ -131,7 +131,7 @@ def _table(rows, G, ys, spec, combined, glob, args, argv, timings, t_start):
         "",
         f"Each code's best weight on PublicTest in bold (weight 0: local learning alone). "
         f"Features and global SVM of `{spec.name}` (Fisher vectors of the Training faces and "
-        f"their mirror images; the global SVM, C = {_c_of(glob):g}, scores each test face and "
+        f"their mirror images; the global SVM, C = {global_c(glob):g}, scores each test face and "
         f"its mirror image, mean); local learning as registered (k = {combined.n_neighbors}, "
         f"linear SVM, neighbours by dot product) on the test face. PCA fitted on "
         f"{args.pca_samples:,} Training vectors, codes re-normalised to unit length; 'keeps' "
@@ -140,10 +140,6 @@ def _table(rows, G, ys, spec, combined, glob, args, argv, timings, t_start):
         *record_footer("bench_compact_local.py", argv, timings, t_start),
     ]
     return "\n".join(lines)
-
-
-def _c_of(estimator):
-    return next(v for k, v in estimator.get_params().items() if k.rsplit("__", 1)[-1] == "C")
 
 
 if __name__ == "__main__":

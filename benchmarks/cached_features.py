@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
 
 from fer_classic import SPLITS
 from fer_classic.datasets import get_cache_dir
@@ -72,14 +73,21 @@ def global_model(combined, cache, C=None):
     registry's global SVM sits in a :class:`~fer_classic.models.CachedClassifier`,
     so its C is nested.
     """
-    from sklearn.base import clone
-
     glob = clone(combined.global_estimator)
     if "memory" in glob.get_params():  # a CachedClassifier: read the bench's fit
         glob.set_params(memory=str(cache))
     if C is not None:
-        glob.set_params(**{k: C for k in glob.get_params() if k.rsplit("__", 1)[-1] == "C"})
+        glob.set_params(**{k: C for k in _c_params(glob)})
     return glob
+
+
+def global_c(glob):
+    """The C of a global model as :func:`global_model` gives it (nested or not)."""
+    return glob.get_params()[_c_params(glob)[0]]
+
+
+def _c_params(estimator):
+    return [k for k in estimator.get_params() if k.rsplit("__", 1)[-1] == "C"]
 
 
 def accuracy(scores, y):
