@@ -34,7 +34,7 @@ from machine import machine_description, peak_memory_mb  # noqa: E402
 
 from fer_classic import SPLITS  # noqa: E402
 from fer_classic.datasets import get_cache_dir, jitter_contrast, load_fer2013  # noqa: E402
-from fer_classic.features import HistogramEqualization  # noqa: E402
+from fer_classic.features import ContrastJitter, HistogramEqualization  # noqa: E402
 from fer_classic.protocol import run_protocol  # noqa: E402
 from fer_classic.registry import get_spec  # noqa: E402
 from fer_classic.runner import feature_cache_key  # noqa: E402
@@ -60,10 +60,9 @@ CHANGES = {
 
 
 def without_equalization(pipeline):
-    """``pipeline`` without its first step if that is per-face histogram equalisation."""
-    if isinstance(pipeline.steps[0][1], HistogramEqualization):
-        return Pipeline(pipeline.steps[1:])
-    return pipeline
+    """``pipeline`` without its per-face histogram equalisation step, if it has one."""
+    return Pipeline([(name, step) for name, step in pipeline.steps
+                     if not isinstance(step, HistogramEqualization)])
 
 
 #: The ways of fitting a pipeline, by name: the label in the table.
@@ -72,6 +71,15 @@ VARIANTS = {
     "unequalized": "none (the pixels as given)",
     "contrast-jitter": "contrast jitter in training",
 }
+
+
+def variant_label(name, variant):
+    """The table's "first step" cell: the variant, and a registered contrast jitter if any."""
+    jitter = [step for _, step in get_spec(name).build(0).steps if isinstance(step, ContrastJitter)]
+    if variant == "registered" and jitter:
+        return (f"(as registered: histogram equalisation, after a contrast jitter of "
+                f"{jitter[0].p:.0%} of the Training faces)")
+    return VARIANTS[variant]
 
 
 def with_contrast_jitter(splits, data_key, seed):
@@ -111,7 +119,7 @@ def table(rows, y):
     for name, variant, predictions in rows:
         correct = {c: int(np.sum(pred == y)) for c, pred in predictions.items()}
         base = correct["untouched"]
-        cells = [f"`{name}`", VARIANTS[variant]]
+        cells = [f"`{name}`", variant_label(name, variant)]
         for change in CHANGES:
             acc = 100 * correct[change] / n
             if change == "untouched":

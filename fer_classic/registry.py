@@ -31,11 +31,12 @@ from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from sklearn.svm import SVC
+from sklearn.svm import SVC, LinearSVC
 
 from .features import (HOG, LBP, BagOfVisualWords, DenseSIFT, FisherVector,
-                       HistogramEqualization, Pixels, SampledPCA)
-from .models import CachedClassifier, KernelSVC, LinearSVM, LocalLearningClassifier
+                       ContrastJitter, HistogramEqualization, Pixels, SampledPCA)
+from .models import (CachedClassifier, DualLinearSVM, KernelSVC, LinearSVM,
+                     LocalLearningClassifier)
 from .published import PUBLISHED, Published  # noqa: F401 (re-exported)
 
 __all__ = [
@@ -274,6 +275,8 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="hog-rbfsvm",
     build=lambda rs: Pipeline([
+        # half the Training faces with other contrasts; why: benchmarks/results/CHOICES.md#hog-rbfsvm-jitter
+        ("jitter", ContrastJitter(p=0.5, random_state=rs)),
         ("equalize", _equalize()),
         ("hog", _multiscale_hog()),
         # not whitened; why: benchmarks/results/CHOICES.md#hog-rbfsvm-pca
@@ -283,7 +286,8 @@ register(PipelineSpec(
     ]),
     grid={"svm__C": [3.0, 10.0]},
     quick_grid={"svm__C": [10.0]},
-    description="HOG at 8x8, 6x6 and 4x4-pixel cells, PCA to 300 components, RBF SVM",
+    description="HOG at 8x8, 6x6 and 4x4-pixel cells, PCA to 300 components, RBF SVM; half the "
+                "Training faces with a random gamma, contrast and brightness",
     tags=("baseline",),
 ))
 
@@ -394,6 +398,11 @@ def _bovw_tree(random_state):
     )
 
 
+def _bovw_global_svm(random_state):
+    # liblinear's dual solver on the sparse vectors; why: benchmarks/results/CHOICES.md#global-svm-solvers
+    return LinearSVC(C=0.1, dual=True, tol=1e-2, random_state=random_state)
+
+
 register(PipelineSpec(
     name="sift-bovw-local",
     build=lambda rs: Pipeline([
@@ -401,7 +410,7 @@ register(PipelineSpec(
         ("bovw", _bovw_tree(rs)),
         ("local", LocalLearningClassifier(
             n_neighbors=200, metric="linear", estimator=KernelSVC(kernel="linear", C=1.0),
-            n_jobs=2, global_estimator=LinearSVM(C=0.1, tol=1e-3), global_weight=0.5,
+            n_jobs=2, global_estimator=_bovw_global_svm(rs), global_weight=0.5,
             local_views="all")),
     ]),
     # why: benchmarks/results/CHOICES.md#sift-bovw-local
@@ -435,9 +444,10 @@ def _fisher(random_state):
 _QUICK_FISHER = {"fisher__n_components": [16], "fisher__n_samples": [20_000]}
 
 
-def _fisher_svm():
+def _fisher_svm(random_state):
     # one fit shared by the three Fisher pipelines; why: benchmarks/results/CHOICES.md#fisher-svm
-    return CachedClassifier(LinearSVM(C=1.0, tol=1e-2, n_jobs=2))
+    # its solver; why: benchmarks/results/CHOICES.md#global-svm-solvers
+    return CachedClassifier(DualLinearSVM(C=1.0, tol=0.1, random_state=random_state, n_jobs=2))
 
 
 register(PipelineSpec(
@@ -445,7 +455,7 @@ register(PipelineSpec(
     build=lambda rs: Pipeline([
         ("equalize", _equalize()),
         ("fisher", _fisher(rs)),
-        ("svm", _fisher_svm()),
+        ("svm", _fisher_svm(rs)),
     ]),
     # why: benchmarks/results/CHOICES.md#sift-fisher-c
     grid={"svm__estimator__C": [1.0]},
@@ -466,7 +476,7 @@ register(PipelineSpec(
         ("fisher", _fisher(rs)),
         ("local", LocalLearningClassifier(
             n_neighbors=300, metric="linear", estimator=KernelSVC(kernel="linear", C=1.0),
-            n_jobs=2, global_estimator=_fisher_svm(), global_weight=0.5,
+            n_jobs=2, global_estimator=_fisher_svm(rs), global_weight=0.5,
             local_views="first")),
     ]),
     # why: benchmarks/results/CHOICES.md#sift-fisher-local-global
@@ -489,7 +499,7 @@ register(PipelineSpec(
         ("local", LocalLearningClassifier(
             n_neighbors=300, metric="linear", estimator=KernelSVC(kernel="linear", C=1.0),
             n_jobs=2, transformer=SampledPCA(96, n_samples=12_000, random_state=rs),
-            global_estimator=_fisher_svm(), global_weight=1.0, local_views="first")),
+            global_estimator=_fisher_svm(rs), global_weight=1.0, local_views="first")),
     ]),
     # why: benchmarks/results/CHOICES.md#sift-fisher-compact-local
     grid={"local__global_weight": [1.0]},

@@ -120,6 +120,17 @@ def test_jitter_contrast_bad_parameters(kwargs, match):
         jitter_contrast(_faces(2), **kwargs)
 
 
-def test_jitter_contrast_wants_uint8_faces():
-    with pytest.raises(ValueError, match="uint8 images .* got float64 of shape"):
-        jitter_contrast(np.zeros((2, 48, 48)))
+def test_jitter_contrast_wants_uint8_or_float_faces():
+    with pytest.raises(ValueError, match="uint8 or float images .* got int64 of shape"):
+        jitter_contrast(np.zeros((2, 48, 48), dtype=np.int64))
+    with pytest.raises(ValueError, match="got float64 of shape \\(2, 2, 48, 48\\)"):
+        jitter_contrast(np.zeros((2, 2, 48, 48)))
+
+
+def test_jitter_contrast_maps_floats_as_the_uint8_faces_unrounded():
+    faces = np.random.default_rng(1).integers(0, 256, (5, 48, 48)).astype(np.uint8)
+    as_uint8 = jitter_contrast(faces, random_state=3)
+    as_float = jitter_contrast(faces.astype(np.float32), random_state=3)
+    assert as_float.dtype == np.float32 and (as_float >= 0).all() and (as_float <= 255).all()
+    assert (np.rint(as_float) == as_uint8).all()
+    assert not np.array_equal(as_float, np.rint(as_float))  # not rounded

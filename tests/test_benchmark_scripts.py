@@ -238,3 +238,28 @@ def test_bench_compact_local_writes_a_row_per_code_and_weight(
     assert all(0.0 <= a <= 100.0 for a in accs)
     assert "Command: `python benchmarks/bench_compact_local.py --data unused --dims 4 8" in text
     sys.modules.pop("bench_compact_local", None)
+
+
+@pytest.fixture
+def small_bovw_local(monkeypatch, tmp_path):
+    yield from _shrunk(monkeypatch, tmp_path, "sift-bovw-local", bovw__n_words=16,
+                       bovw__n_coarse_words=4, bovw__n_samples=2000, local__n_neighbors=30)
+
+
+@pytest.mark.slow
+def test_bench_global_svm_writes_a_row_per_solver(small_fisher_pipeline, small_bovw_local,
+                                                  tmp_path, monkeypatch):
+    import bench_global_svm
+
+    monkeypatch.setattr(bench_global_svm, "load_fer2013",
+                        lambda path: make_synthetic_faces(n_per_class=12, random_state=0))
+    out = tmp_path / "global_svm.md"
+    bench_global_svm.main(["--data", "unused", "--tols", "0.1", "--out", str(out)])
+    text = out.read_text()
+    rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| `")]
+    assert [(r[0], r[1].split(" (")[0]) for r in rows] == [
+        ("| `sift-fisher-local+global`", "L-BFGS"), ("| `sift-fisher-local+global`", "dual CD"),
+        ("| `sift-bovw-local`", "L-BFGS"), ("| `sift-bovw-local`", "dual CD")]
+    assert all(int(r[3]) >= 1 and 0.0 <= float(r[-1].strip(" |")) <= 100.0 for r in rows)
+    assert "Command: `python benchmarks/bench_global_svm.py --data unused --tols 0.1" in text
+    sys.modules.pop("bench_global_svm", None)

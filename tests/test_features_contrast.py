@@ -12,7 +12,8 @@ from face_estimator_checks import (
     check_face_transformer,
 )
 from fer_classic.datasets import make_synthetic_faces
-from fer_classic.features import HOG, HistogramEqualization, Pixels, equalize_faces
+from fer_classic.features import (HOG, ContrastJitter, HistogramEqualization, Pixels,
+                                  equalize_faces)
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +123,54 @@ def test_bad_input_and_parameters(faces):
 def test_check_estimator():
     check_face_transformer(HistogramEqualization(image_shape=CHECK_IMAGE_SHAPE),
                            FACE_TRANSFORMER_FAILURES)
+
+
+JITTER_IS_TRAINING_ONLY = "fit_transform changes faces on purpose and transform does not " \
+    "(training-time augmentation, as TargetEncoder's fit_transform differs from transform)"
+
+
+@pytest.mark.parametrize("p, expected", [
+    (0.5, {"check_transformer_general": JITTER_IS_TRAINING_ONLY,
+           "check_transformer_data_not_an_array": JITTER_IS_TRAINING_ONLY}),
+    (0.0, FACE_TRANSFORMER_FAILURES),
+])
+def test_contrast_jitter_check_estimator(p, expected):
+    check_face_transformer(ContrastJitter(p=p, random_state=0, image_shape=CHECK_IMAGE_SHAPE),
+                           expected)
+
+
+def test_contrast_jitter_changes_a_share_of_the_faces_when_fitted_only(faces):
+    rows = faces.reshape(len(faces), -1)
+    jitter = ContrastJitter(p=0.5, random_state=0)
+    out = jitter.fit_transform(faces)
+    assert out.shape == rows.shape and out.dtype == np.uint8
+    changed = (out != rows).any(axis=1)
+    assert 0 < changed.sum() < len(faces)
+    # each changed face is an increasing map of its levels: the order of its pixels is kept
+    for face, new in zip(rows[changed], out[changed]):
+        order = np.argsort(face, kind="stable")
+        assert (np.diff(new[order].astype(int)) >= 0).all()
+    assert (jitter.transform(faces) == rows).all()  # predicting: unchanged
+    assert (ContrastJitter(p=0.5, random_state=0).fit_transform(faces) == out).all()  # seeded
+    assert (ContrastJitter(p=0.0).fit_transform(faces) == rows).all()
+    assert (ContrastJitter(p=1.0, random_state=0).fit_transform(faces) != rows).any(axis=1).all()
+
+
+def test_contrast_jitter_maps_float_faces_on_their_scale(faces):
+    as_uint8 = ContrastJitter(p=1.0, random_state=0).fit_transform(faces)
+    as_float = ContrastJitter(p=1.0, random_state=0).fit_transform(faces / np.float32(255))
+    assert as_float.dtype == np.float32
+    assert (np.rint(as_float * 255) == as_uint8).all()
+
+
+def test_a_pipeline_jitters_when_fitting_and_predicts_on_the_faces_as_given(faces):
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.arange(len(faces)) % 3
+    pipe = make_pipeline(ContrastJitter(p=1.0, random_state=0), HistogramEqualization(), HOG(),
+                         LogisticRegression(max_iter=200)).fit(faces, y)
+    plain = make_pipeline(HistogramEqualization(), HOG(), LogisticRegression(max_iter=200))
+    plain.fit(faces, y)
+    assert not np.allclose(pipe[-1].coef_, plain[-1].coef_)  # fitted on other faces
+    # predicting: the jitter passes the faces through, so the features are the plain ones
+    assert (pipe[:-1].transform(faces) == plain[:-1].transform(faces)).all()

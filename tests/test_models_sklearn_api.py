@@ -11,6 +11,7 @@ from fer_classic import models
 from fer_classic.models import (
     CachedClassifier,
     ClusteredLocalClassifier,
+    DualLinearSVM,
     KernelSVC,
     LinearSVM,
     LocalLearningClassifier,
@@ -19,6 +20,7 @@ from fer_classic.models import (
 
 MODELS = {
     "LinearSVM": lambda: LinearSVM(),
+    "DualLinearSVM": lambda: DualLinearSVM(random_state=0),
     "KernelSVC": lambda: KernelSVC(kernel="linear"),
     "LocalLearningClassifier": lambda: LocalLearningClassifier(n_neighbors=5),
     # image_shape=None: the check's tabular rows are one-row images

@@ -121,11 +121,11 @@ def jitter_faces(X, *, max_shift=2.0, max_rotation=8.0, max_scale=0.08, random_s
 
 
 def jitter_contrast(X, *, max_gamma=2.0, min_contrast=0.5, max_offset=40.0, random_state=None):
-    """Copies of uint8 faces with random gamma, contrast and brightness, clipped to 0..255.
+    """Copies of faces with random gamma, contrast and brightness, clipped to 0..255.
 
     Each face gets its own increasing map of the grey levels ``v``:
-    ``c * 255 * (v / 255) ** g + (1 - c) * 127.5 + o``, rounded and clipped to
-    0..255, with the gamma ``g`` drawn log-uniformly in
+    ``c * 255 * (v / 255) ** g + (1 - c) * 127.5 + o``, clipped to 0..255
+    (and rounded, for uint8 faces), with the gamma ``g`` drawn log-uniformly in
     ``[1 / max_gamma, max_gamma]``, the contrast ``c`` uniformly in
     ``[min_contrast, 1]`` (the range shrinks about mid-grey) and the offset
     ``o`` uniformly in ``[-max_offset, max_offset]`` grey levels. Offsets that
@@ -134,8 +134,9 @@ def jitter_contrast(X, *, max_gamma=2.0, min_contrast=0.5, max_offset=40.0, rand
 
     Parameters
     ----------
-    X : array-like of uint8, of shape (n, h, w) or (n, h * w)
-        Faces.
+    X : array-like of shape (n, h, w) or (n, h * w)
+        Faces: uint8, or floats on the same 0..255 scale (levels outside it
+        are clipped to it before the map).
     max_gamma : float, default=2.0
         At least 1.
     min_contrast : float, default=0.5
@@ -147,7 +148,7 @@ def jitter_contrast(X, *, max_gamma=2.0, min_contrast=0.5, max_offset=40.0, rand
 
     Returns
     -------
-    jittered : ndarray of uint8, of the shape of ``X``
+    jittered : ndarray of the shape and dtype of ``X``
 
     Examples
     --------
@@ -158,21 +159,31 @@ def jitter_contrast(X, *, max_gamma=2.0, min_contrast=0.5, max_offset=40.0, rand
     ((2, 16, 16), dtype('uint8'))
     >>> bool((np.diff(out.astype(int), axis=2) >= 0).all())  # the order of grey levels is kept
     True
+    >>> floats = jitter_contrast(faces.astype(np.float32), random_state=0)
+    >>> bool((np.rint(floats) == out).all())  # floats: the same maps, not rounded
+    True
     """
     check_number(max_gamma, "max_gamma", 1.0)
     check_number(min_contrast, "min_contrast", 0.0, 1.0, low_open=True)
     check_number(max_offset, "max_offset", 0.0)
     X = np.asarray(X)
-    if X.dtype != np.uint8 or X.ndim not in (2, 3):
-        raise ValueError(f"faces must be uint8 images (n, h, w) or rows (n, h * w); got "
-                         f"{X.dtype} of shape {X.shape}.")
+    if X.ndim not in (2, 3) or not (X.dtype == np.uint8 or np.issubdtype(X.dtype, np.floating)):
+        raise ValueError(f"faces must be uint8 or float images (n, h, w) or rows (n, h * w); "
+                         f"got {X.dtype} of shape {X.shape}.")
     draws = check_random_state(random_state).uniform(0.0, 1.0, size=(len(X), 3))
     gamma = np.exp(np.log(max_gamma) * (2 * draws[:, 0] - 1))
     contrast = min_contrast + (1 - min_contrast) * draws[:, 1]
     offset = max_offset * (2 * draws[:, 2] - 1)
-    levels = np.arange(256) / 255.0
+
+    def level_map(i, v):
+        return np.clip(contrast[i] * 255 * (v / 255.0) ** gamma[i]
+                       + (1 - contrast[i]) * 127.5 + offset[i], 0, 255)
+
+    levels = np.arange(256)
     out = np.empty_like(X)
     for i in range(len(X)):
-        lut = contrast[i] * 255 * levels ** gamma[i] + (1 - contrast[i]) * 127.5 + offset[i]
-        out[i] = np.clip(np.rint(lut), 0, 255).astype(np.uint8)[X[i]]
+        if X.dtype == np.uint8:
+            out[i] = np.rint(level_map(i, levels)).astype(np.uint8)[X[i]]
+        else:
+            out[i] = level_map(i, np.clip(X[i].astype(np.float64), 0, 255))
     return out

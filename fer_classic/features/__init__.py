@@ -10,7 +10,7 @@ long vectors).
 """
 
 from .bovw import BagOfVisualWords
-from .contrast import HistogramEqualization, equalize_faces
+from .contrast import ContrastJitter, HistogramEqualization, equalize_faces
 from .fisher import FisherVector, fisher_vector
 from .hog import HOG, hog_features
 from .lbp import LBP, lbp_codes, lbp_histograms
@@ -20,6 +20,7 @@ from .sift import DenseSIFT, dense_sift
 
 __all__ = [
     "BagOfVisualWords",
+    "ContrastJitter",
     "DenseSIFT",
     "FisherVector",
     "HOG",

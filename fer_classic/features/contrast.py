@@ -1,4 +1,4 @@
-"""Per-face contrast normalisation: histogram equalisation.
+"""Per-face contrast: histogram equalisation, and contrast jitter for training.
 
 FER2013's faces come in two forms: the original ``fer2013.csv`` pixels, of
 every contrast and brightness, and copies histogram-equalised face by face
@@ -7,16 +7,27 @@ maps both to (nearly) the same image: the result depends only on the order
 of a face's grey levels, so any increasing change of contrast, brightness or
 gamma leaves it unchanged, except where the change merges levels (a
 compressed range, or an offset that clips at 0 or 255).
+
+Merged levels are lost for good, so a classifier that should hold up under
+them learns from such faces: :class:`ContrastJitter`, placed before the
+equalisation, changes the contrast of a share of the Training faces at
+random while the pipeline is fitted, and passes faces through unchanged
+when it predicts.
 """
+
+from numbers import Real
 
 import cv2
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ..datasets.augment import jitter_contrast
 from ._face import FaceTransformer, pixel_feature_names, scale_intensities
 
-__all__ = ["equalize_faces", "HistogramEqualization"]
+__all__ = ["equalize_faces", "HistogramEqualization", "ContrastJitter"]
 
 
 def equalize_faces(faces, *, clip=True):
@@ -189,6 +200,146 @@ class HistogramEqualization(FaceTransformer):
         faces = scale_intensities(self._check_faces(X, reset=False))
         faces = equalize_faces(faces, clip=False)
         return faces.reshape(len(faces), -1)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``pixel_{row}_{col}`` of the output pixels."""
+        check_is_fitted(self, "n_features_in_")
+        return pixel_feature_names(self.image_shape_)
+
+
+class ContrastJitter(FaceTransformer):
+    """Random gamma, contrast and brightness for a share of the Training faces.
+
+    A training-time augmentation step: ``fit_transform`` (what a pipeline
+    calls on its training data) changes each face, with probability ``p``,
+    by its own random increasing map of the grey levels
+    (:func:`~fer_classic.datasets.jitter_contrast`: gamma, contrast about
+    mid-grey, then an offset, clipped to 0..255), and leaves the others as
+    they are; ``transform`` (what a fitted pipeline calls to predict)
+    returns every face unchanged. Placed before
+    :class:`HistogramEqualization`, it shows the classifier faces whose
+    levels were merged by clipping or compression, as other cameras give
+    them, without adding rows: the fit costs what it cost without it.
+
+    Parameters
+    ----------
+    p : float, default=0.5
+        Probability that a face is changed, in [0, 1].
+    max_gamma, min_contrast, max_offset : float
+        The range of the random maps, as in
+        :func:`~fer_classic.datasets.jitter_contrast` (defaults 2.0, 0.5,
+        40.0 grey levels).
+    random_state : int, RandomState instance or None, default=None
+        Seeds which faces are changed and how, drawn for all faces of one
+        ``fit_transform`` call at once, in order.
+    image_shape : tuple of (int, int), default=(48, 48)
+        Face size ``(h, w)``, as for :class:`HistogramEqualization`.
+
+    Attributes
+    ----------
+    image_shape_ : tuple of (int, int)
+    n_features_in_ : int
+
+    Notes
+    -----
+    ``fit_transform`` differs from ``fit(X).transform(X)`` on purpose (as
+    scikit-learn's :class:`~sklearn.preprocessing.TargetEncoder` does), so
+    the step jitters only where a pipeline fits on its output: in
+    :class:`~sklearn.pipeline.Pipeline` ``fit`` and in the protocol's
+    feature extraction of unmirrored Training faces. Faces are read as by
+    :class:`HistogramEqualization` (uint8, or floats: intensities in
+    [0, 1], times 255) and come out in their own dtype and scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> faces = np.random.default_rng(0).integers(0, 256, (4, 48, 48)).astype(np.uint8)
+    >>> jitter = ContrastJitter(p=1.0, random_state=0)
+    >>> changed = jitter.fit_transform(faces)
+    >>> changed.shape, bool((changed != faces.reshape(4, -1)).any(axis=1).all())
+    ((4, 2304), True)
+    >>> bool((jitter.transform(faces) == faces.reshape(4, -1)).all())  # predicting: unchanged
+    True
+    """
+
+    _parameter_constraints = {
+        "p": [Interval(Real, 0, 1, closed="both")],
+        "max_gamma": [Interval(Real, 1, None, closed="left")],
+        "min_contrast": [Interval(Real, 0, 1, closed="right")],
+        "max_offset": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "image_shape": [tuple],
+    }
+
+    def __init__(self, *, p=0.5, max_gamma=2.0, min_contrast=0.5, max_offset=40.0,
+                 random_state=None, image_shape=(48, 48)):
+        self.p = p
+        self.max_gamma = max_gamma
+        self.min_contrast = min_contrast
+        self.max_offset = max_offset
+        self.random_state = random_state
+        self.image_shape = image_shape
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check the parameters and the faces; nothing is learnt.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w) or (n, h * w)
+            Faces: uint8 in 0..255, or floats in [0, 1].
+        y : ignored
+
+        Returns
+        -------
+        self : ContrastJitter
+        """
+        self._check_faces(X, reset=True)
+        return self
+
+    def _any_floats(self):
+        return True  # floats of any value pass through; the jitter clips them to 0..255
+
+    def transform(self, X):
+        """The faces unchanged, as rows (predicting, or any call after ``fit``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w) or (n, h * w)
+
+        Returns
+        -------
+        faces : ndarray of shape (n, h * w)
+            ``X`` as validated, in its dtype.
+        """
+        check_is_fitted(self, "n_features_in_")
+        faces = self._check_faces(X, reset=False)
+        return np.array(faces.reshape(len(faces), -1))
+
+    def fit_transform(self, X, y=None):
+        """Fit, then change a random share ``p`` of the faces (training).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w) or (n, h * w)
+        y : ignored
+
+        Returns
+        -------
+        faces : ndarray of shape (n, h * w)
+            In the dtype of ``X``; a changed float face is mapped on the
+            0..255 scale (``X`` times 255) and scaled back.
+        """
+        faces = self.fit(X).transform(X)
+        rng = check_random_state(self.random_state)
+        chosen = np.flatnonzero(rng.uniform(size=len(faces)) < self.p)
+        if len(chosen):
+            levels = scale_intensities(faces[chosen])
+            levels = jitter_contrast(levels, max_gamma=self.max_gamma,
+                                     min_contrast=self.min_contrast,
+                                     max_offset=self.max_offset, random_state=rng)
+            faces[chosen] = levels if faces.dtype == np.uint8 else levels / levels.dtype.type(255)
+        return faces
 
     def get_feature_names_out(self, input_features=None):
         """Names ``pixel_{row}_{col}`` of the output pixels."""

@@ -10,6 +10,7 @@ from .kernels import (
     intersection_kernel,
     weighted_sum_kernel,
 )
+from .dual_svm import DualLinearSVM
 from .linear import LinearSVM
 from .local import LocalLearningClassifier
 from .mirror import MirrorClassifier, mirror_averaged_scores, predict_mirror_averaged
@@ -17,6 +18,7 @@ from .mirror import MirrorClassifier, mirror_averaged_scores, predict_mirror_ave
 __all__ = [
     "CachedClassifier",
     "ClusteredLocalClassifier",
+    "DualLinearSVM",
     "KernelSVC",
     "LinearSVM",
     "LocalLearningClassifier",
