@@ -75,7 +75,8 @@ VARIANTS = {
 
 def variant_label(name, variant):
     """The table's "first step" cell: the variant, and a registered contrast jitter if any."""
-    jitter = [step for _, step in get_spec(name).build(0).steps if isinstance(step, ContrastJitter)]
+    steps = [step for _, step in get_spec(name).build(0).steps]
+    jitter = [step for step in steps if isinstance(step, ContrastJitter)]
     if variant == "registered" and jitter:
         return (f"(as registered: histogram equalisation, after a contrast jitter of "
                 f"{jitter[0].p:.0%} of the Training faces)")

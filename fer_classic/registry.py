@@ -275,7 +275,7 @@ register(PipelineSpec(
 register(PipelineSpec(
     name="hog-rbfsvm",
     build=lambda rs: Pipeline([
-        # half the Training faces with other contrasts; why: benchmarks/results/CHOICES.md#hog-rbfsvm-jitter
+        # jitters half the Training faces; why: benchmarks/results/CHOICES.md#hog-rbfsvm-jitter
         ("jitter", ContrastJitter(p=0.5, random_state=rs)),
         ("equalize", _equalize()),
         ("hog", _multiscale_hog()),
@@ -399,7 +399,7 @@ def _bovw_tree(random_state):
 
 
 def _bovw_global_svm(random_state):
-    # liblinear's dual solver on the sparse vectors; why: benchmarks/results/CHOICES.md#global-svm-solvers
+    # liblinear (sparse input); why: benchmarks/results/CHOICES.md#global-svm-solvers
     return LinearSVC(C=0.1, dual=True, tol=1e-2, random_state=random_state)
 
 

@@ -132,7 +132,8 @@ def test_registry_features_ignore_strictly_increasing_changes_of_the_pixels():
         pipe = spec.build(0).set_params(**{k: v[0] for k, v in spec.get_grid(True).items()})
         small = {k: v for k, v in SMALL_ENCODERS.items() if k in pipe.get_params()}
         end = _equalize_index(pipe) + 2
-        features = Pipeline(pipe.set_params(**small).steps[:end]).fit(faces, y)  # equalise, extract
+        # equalise, extract
+        features = Pipeline(pipe.set_params(**small).steps[:end]).fit(faces, y)
         a, b = features.transform(faces), features.transform(changed)
         a, b = (m.toarray() if hasattr(m, "toarray") else np.asarray(m) for m in (a, b))
         np.testing.assert_array_equal(a, b, err_msg=name)
