@@ -276,7 +276,7 @@ register(PipelineSpec(
     name="hog-rbfsvm",
     build=lambda rs: Pipeline([
         # jitters half the Training faces; why: benchmarks/results/CHOICES.md#hog-rbfsvm-jitter
-        ("jitter", ContrastJitter(p=0.5, random_state=rs)),
+        ("jitter", ContrastJitter(p=0.5, min_contrast=1.0, random_state=rs)),
         ("equalize", _equalize()),
         ("hog", _multiscale_hog()),
         # not whitened; why: benchmarks/results/CHOICES.md#hog-rbfsvm-pca
