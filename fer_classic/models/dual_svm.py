@@ -14,7 +14,7 @@ float64 from the dual variables (one more pass).
 
 Each epoch is one pass over the data, and a few tens of epochs reach what
 L-BFGS on the primal (:class:`~fer_classic.models.LinearSVM`) needs hundreds
-of passes for; see ``benchmarks/results/CHOICES.md#fisher-svm``. The
+of passes for (``benchmarks/results/global_svm.md``). The
 one-vs-rest problems are independent: ``n_jobs`` threads take a share of
 them each, reading the same blocks, and give the same bits as one thread.
 """
