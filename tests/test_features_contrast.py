@@ -161,6 +161,9 @@ def test_contrast_jitter_maps_float_faces_on_their_scale(faces):
     as_float = ContrastJitter(p=1.0, random_state=0).fit_transform(faces / np.float32(255))
     assert as_float.dtype == np.float32
     assert (np.rint(as_float * 255) == as_uint8).all()
+    # integer faces of another dtype (0..255, as check_faces allows) get the uint8 maps
+    as_int64 = ContrastJitter(p=1.0, random_state=0).fit_transform(faces.astype(np.int64))
+    assert as_int64.dtype == np.int64 and (as_int64 == as_uint8).all()
 
 
 def test_a_pipeline_jitters_when_fitting_and_predicts_on_the_faces_as_given(faces):

@@ -335,10 +335,12 @@ class ContrastJitter(FaceTransformer):
         chosen = np.flatnonzero(rng.uniform(size=len(faces)) < self.p)
         if len(chosen):
             levels = scale_intensities(faces[chosen])
-            levels = jitter_contrast(levels, max_gamma=self.max_gamma,
-                                     min_contrast=self.min_contrast,
+            floats = np.issubdtype(levels.dtype, np.floating)
+            # integer faces hold 0..255 (checked): the uint8 maps, in their own dtype
+            levels = jitter_contrast(levels if floats else levels.astype(np.uint8),
+                                     max_gamma=self.max_gamma, min_contrast=self.min_contrast,
                                      max_offset=self.max_offset, random_state=rng)
-            faces[chosen] = levels if faces.dtype == np.uint8 else levels / levels.dtype.type(255)
+            faces[chosen] = levels / levels.dtype.type(255) if floats else levels
         return faces
 
     def get_feature_names_out(self, input_features=None):
