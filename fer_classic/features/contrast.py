@@ -287,7 +287,8 @@ class ContrastJitter(FaceTransformer):
         Parameters
         ----------
         X : array-like of shape (n, h, w) or (n, h * w)
-            Faces: uint8 in 0..255, or floats in [0, 1].
+            Faces: uint8 in 0..255, or floats (intensities in [0, 1], times
+            255; other values pass through as they are).
         y : ignored
 
         Returns
@@ -313,9 +314,14 @@ class ContrastJitter(FaceTransformer):
             ``X`` as validated, in its dtype.
         """
         check_is_fitted(self, "n_features_in_")
-        faces = self._check_faces(X, reset=False)
+        return self._rows(self._check_faces(X, reset=False))
+
+    @staticmethod
+    def _rows(faces):
+        """A copy of the validated faces as rows (the caller may change it)."""
         return np.array(faces.reshape(len(faces), -1))
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit, then change a random share ``p`` of the faces (training).
 
@@ -330,7 +336,7 @@ class ContrastJitter(FaceTransformer):
             In the dtype of ``X``; a changed float face is mapped on the
             0..255 scale (``X`` times 255) and scaled back.
         """
-        faces = self.fit(X).transform(X)
+        faces = self._rows(self._check_faces(X, reset=True))  # fit: checked once
         rng = check_random_state(self.random_state)
         chosen = np.flatnonzero(rng.uniform(size=len(faces)) < self.p)
         if len(chosen):

@@ -29,16 +29,14 @@ from joblib import effective_n_jobs
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ..utils import jit
-from ..utils.blockwise import as_compute, matmul
+from ..utils.blockwise import as_compute, row_blocks
 from ..utils.progress import progress, progress_enabled
-from ..utils.scores import labels_from_scores
+from .linear import LinearScoresMixin
 
 __all__ = ["DualLinearSVM"]
 
@@ -50,13 +48,12 @@ _BLOCK_ROWS = 64
 def _row_norms(X):
     """Squared norm of every row, in float64, block by block."""
     out = np.empty(X.shape[0])
-    for a in range(0, X.shape[0], 1024):
-        B = as_compute(X[a:a + 1024])
-        out[a:a + len(B)] = np.einsum("ij,ij->i", B, B, dtype=np.float64)
+    for start, stop, B in row_blocks(X):
+        out[start:stop] = np.einsum("ij,ij->i", B, B, dtype=np.float64)
     return out
 
 
-class DualLinearSVM(ClassifierMixin, BaseEstimator):
+class DualLinearSVM(LinearScoresMixin, ClassifierMixin, BaseEstimator):
     """Linear SVM (one-vs-rest, squared hinge, L2) by dual coordinate descent.
 
     The problem of :class:`~sklearn.svm.LinearSVC` (``dual=True``,
@@ -144,15 +141,7 @@ class DualLinearSVM(ClassifierMixin, BaseEstimator):
                             "sklearn.svm.LinearSVC(dual=True), which solves the same problem.")
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32, np.float16],
                              order="C", y_numeric=False)
-        check_classification_targets(y)
-        binarizer = LabelBinarizer(neg_label=-1, pos_label=1)
-        Y = binarizer.fit_transform(y).astype(np.float64)
-        self.classes_ = binarizer.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"DualLinearSVM needs samples of at least 2 classes; got 1 class: "
-                f"{self.classes_}.")
-        W, wb, self.n_iter_ = self._solve(X, Y)
+        W, wb, self.n_iter_ = self._solve(X, self._binary_targets(y))
         self.coef_ = np.ascontiguousarray(W.T)
         self.intercept_ = wb * float(self.intercept_scaling)
         return self
@@ -204,20 +193,3 @@ class DualLinearSVM(ClassifierMixin, BaseEstimator):
             block = as_compute(X[start:start + 256]).astype(np.float64)
             W += block.T @ coefs[start:start + 256]
         return W, bias * coefs.sum(axis=0), epoch
-
-    def decision_function(self, X):
-        """Signed distances to each one-vs-rest hyperplane.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32, np.float16])
-        scores = matmul(X, self.coef_, transpose=True) + self.intercept_
-        return scores.ravel() if scores.shape[1] == 1 else scores
-
-    def predict(self, X):
-        """Class with the largest decision score."""
-        scores = self.decision_function(X)  # checks that the model is fitted
-        return labels_from_scores(self.classes_, scores)

@@ -34,7 +34,7 @@ from ..utils.blockwise import as_compute, compute_dtype, matmul
 from ..utils.progress import progress, progress_enabled
 from ..utils.scores import labels_from_scores
 
-__all__ = ["LinearSVM", "squared_hinge_objective"]
+__all__ = ["LinearSVM", "LinearScoresMixin", "squared_hinge_objective"]
 
 
 def squared_hinge_objective(W, b, X, Y, C):
@@ -131,7 +131,51 @@ def _blocked_objective(W, b, X, Y, C, ranges, step, pool):
     return value, grad_W, grad_b
 
 
-class LinearSVM(ClassifierMixin, BaseEstimator):
+class LinearScoresMixin:
+    """Targets, scores and labels of a one-vs-rest linear model.
+
+    Shared by :class:`LinearSVM` and :class:`~fer_classic.models.DualLinearSVM`:
+    ``fit`` turns the labels into {-1, +1} targets with
+    :meth:`_binary_targets`; the fitted ``coef_``, ``intercept_`` and
+    ``classes_`` then score float16 input block by block
+    (:func:`~fer_classic.utils.blockwise.matmul`). ``_accept_sparse`` is what
+    the scores accept (``validate_data``'s ``accept_sparse``).
+    """
+
+    _accept_sparse = False
+
+    def _binary_targets(self, y):
+        """{-1, +1} targets, one column per class (one for two classes); sets ``classes_``."""
+        check_classification_targets(y)
+        binarizer = LabelBinarizer(neg_label=-1, pos_label=1)
+        Y = binarizer.fit_transform(y).astype(np.float64)
+        self.classes_ = binarizer.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; got 1 class: "
+                f"{self.classes_}.")
+        return Y
+
+    def decision_function(self, X):
+        """Signed distances to each one-vs-rest hyperplane.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=self._accept_sparse, reset=False,
+                          dtype=[np.float64, np.float32, np.float16])
+        scores = matmul(X, self.coef_, transpose=True) + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Class with the largest decision score."""
+        scores = self.decision_function(X)  # checks that the model is fitted
+        return labels_from_scores(self.classes_, scores)
+
+
+class LinearSVM(LinearScoresMixin, ClassifierMixin, BaseEstimator):
     """Linear SVM (one-vs-rest, squared hinge, L2) fitted with L-BFGS.
 
     Parameters
@@ -172,6 +216,8 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
     True
     """
 
+    _accept_sparse = "csr"
+
     _parameter_constraints = {
         "C": [Interval(numbers.Real, 0, None, closed="neither")],
         "fit_intercept": ["boolean"],
@@ -207,13 +253,7 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, accept_sparse="csr",
                              dtype=[np.float64, np.float32, np.float16], y_numeric=False)
-        check_classification_targets(y)
-        binarizer = LabelBinarizer(neg_label=-1, pos_label=1)
-        Y = binarizer.fit_transform(y).astype(compute_dtype(X))
-        self.classes_ = binarizer.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"LinearSVM needs samples of at least 2 classes; got 1 class: {self.classes_}.")
+        Y = self._binary_targets(y).astype(compute_dtype(X))
         n, d, k = X.shape[0], X.shape[1], Y.shape[1]
         C = float(self.C)
         fit_b = bool(self.fit_intercept)
@@ -257,21 +297,3 @@ class LinearSVM(ClassifierMixin, BaseEstimator):
         self.intercept_ = res.x[d * k:] if fit_b else np.zeros(k)
         self.n_iter_ = int(res.nit)
         return self
-
-    def decision_function(self, X):
-        """Signed distances to each one-vs-rest hyperplane.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", reset=False,
-                          dtype=[np.float64, np.float32, np.float16])
-        scores = matmul(X, self.coef_, transpose=True) + self.intercept_
-        return scores.ravel() if scores.shape[1] == 1 else scores
-
-    def predict(self, X):
-        """Class with the largest decision score."""
-        scores = self.decision_function(X)  # checks that the model is fitted
-        return labels_from_scores(self.classes_, scores)
