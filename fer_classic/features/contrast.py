@@ -106,7 +106,43 @@ def _equalize_levels(face):
     return lut[index].reshape(face.shape)
 
 
-class HistogramEqualization(FaceTransformer):
+class _FaceLevels(FaceTransformer):
+    """Base of this module's transformers: stateless, faces in and faces out.
+
+    ``fit`` only checks the faces; the output is one value per pixel, named
+    ``pixel_{row}_{col}``. Floats of any finite value are faces (see
+    :class:`HistogramEqualization`'s Notes).
+    """
+
+    def _any_floats(self):
+        return True  # equalisation reads the order of the levels; the jitter clips to 0..255
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check the parameters and the faces; nothing is learnt.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w) or (n, h * w)
+            Faces of shape ``image_shape``: uint8 in 0..255, or floats
+            (intensities in [0, 1], or of any finite value: see the class's
+            Notes).
+        y : ignored
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_faces(X, reset=True)
+        return self
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``pixel_{row}_{col}`` of the output pixels."""
+        check_is_fitted(self, "n_features_in_")
+        return pixel_feature_names(self.image_shape_)
+
+
+class HistogramEqualization(_FaceLevels):
     """Histogram-equalise each face: the first step of every registry pipeline.
 
     Stateless: ``fit`` only checks the input. The output is the equalised
@@ -162,27 +198,6 @@ class HistogramEqualization(FaceTransformer):
     def __init__(self, *, image_shape=(48, 48)):
         self.image_shape = image_shape
 
-    def _any_floats(self):
-        return True  # the order of the levels, whatever their range (see Notes)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Check the parameters and the faces; nothing is learnt.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, h, w) or (n, h * w)
-            Faces of shape ``image_shape``: uint8 in 0..255, or floats
-            (intensities in [0, 1], or of any finite value: see Notes).
-        y : ignored
-
-        Returns
-        -------
-        self : HistogramEqualization
-        """
-        self._check_faces(X, reset=True)
-        return self
-
     def transform(self, X):
         """Equalised faces.
 
@@ -201,13 +216,8 @@ class HistogramEqualization(FaceTransformer):
         faces = equalize_faces(faces, clip=False)
         return faces.reshape(len(faces), -1)
 
-    def get_feature_names_out(self, input_features=None):
-        """Names ``pixel_{row}_{col}`` of the output pixels."""
-        check_is_fitted(self, "n_features_in_")
-        return pixel_feature_names(self.image_shape_)
 
-
-class ContrastJitter(FaceTransformer):
+class ContrastJitter(_FaceLevels):
     """Random gamma, contrast and brightness for a share of the Training faces.
 
     A training-time augmentation step: ``fit_transform`` (what a pipeline
@@ -280,27 +290,6 @@ class ContrastJitter(FaceTransformer):
         self.random_state = random_state
         self.image_shape = image_shape
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Check the parameters and the faces; nothing is learnt.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, h, w) or (n, h * w)
-            Faces: uint8 in 0..255, or floats (intensities in [0, 1], times
-            255; other values pass through as they are).
-        y : ignored
-
-        Returns
-        -------
-        self : ContrastJitter
-        """
-        self._check_faces(X, reset=True)
-        return self
-
-    def _any_floats(self):
-        return True  # floats of any value pass through; the jitter clips them to 0..255
-
     def transform(self, X):
         """The faces unchanged, as rows (predicting, or any call after ``fit``).
 
@@ -348,8 +337,3 @@ class ContrastJitter(FaceTransformer):
                                      max_offset=self.max_offset, random_state=rng)
             faces[chosen] = levels / levels.dtype.type(255) if floats else levels
         return faces
-
-    def get_feature_names_out(self, input_features=None):
-        """Names ``pixel_{row}_{col}`` of the output pixels."""
-        check_is_fitted(self, "n_features_in_")
-        return pixel_feature_names(self.image_shape_)
