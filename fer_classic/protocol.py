@@ -13,16 +13,24 @@ PublicTest split as a public leaderboard; the final ranking used PrivateTest.
 Feature extraction is the expensive, shared part of most grids, so the
 pipeline is split in two: every step but the last is the *feature* part,
 the last step is the *classifier*. Candidates that share their feature
-parameters share one feature extraction, which is cached on disk
-(:class:`joblib.Memory`) under a key made of the data fingerprint and the
-feature parameters, so a re-run with another classifier does not recompute it.
+parameters share one feature extraction, which is cached on disk under a
+key made of the data fingerprint and the feature parameters, so a re-run
+with another classifier does not recompute it. The cached matrices are
+written a block of faces at a time and read back memory-mapped
+(:mod:`fer_classic.utils.matrix_store`): the estimators that stream over
+them release the pages they have read, so that a run holds a few blocks of
+the Training Fisher vectors rather than all 3.9 GB of them.
 """
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import joblib
 import numpy as np
 from joblib import Memory, Parallel, delayed
+from scipy import sparse
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
 from sklearn.model_selection import ParameterGrid
@@ -34,8 +42,8 @@ from .distributed import scatter_arrays
 from .models.cached import CachedClassifier
 from .models.mirror import MirrorClassifier, predict_mirror_averaged
 from .significance import accuracy_interval
-from .utils.memory import cached_call
-from .utils.progress import log, progress, show_progress
+from .utils.matrix_store import EntryWriter, MemoryEntry, read_entry
+from .utils.progress import log, progress, progress_enabled, show_progress
 
 __all__ = ["ProtocolResult", "score_predictions", "run_protocol", "split_params",
            "compute_features", "accuracy_interval"]
@@ -146,33 +154,101 @@ class ProtocolResult:
     predictions: dict = field(default_factory=dict, repr=False)
 
 
-def _fit_transform_features(features, data_key, splits, mirror_train=False, mirror_test=False):
-    """Fit the feature steps on Training and transform the three splits.
+#: Faces per transform call when dense features are written block by block:
+#: a multiple of the extractors' own chunks (64 faces, e.g. FisherVector's
+#: ``chunk_size``), so that every face's features are computed as in one call.
+_FACE_BLOCK = 4096
 
-    ``data_key`` identifies ``splits`` for the cache (hashing the arrays
-    themselves would cost more than reading the cache). With
-    ``mirror_train``, the features of the mirrored Training faces are stacked
-    below those of the Training faces (the feature steps are fitted on the
-    Training faces only). With ``mirror_test``, the features of the mirrored
-    PublicTest and PrivateTest faces follow the three matrices.
+#: Part of every feature cache key: change it when what an entry holds changes.
+_STORE_KEY = "protocol-features-1"
+
+
+def _all_finite(matrix):
+    values = matrix.data if sparse.issparse(matrix) else matrix
+    return bool(np.isfinite(values).all()) if np.issubdtype(values.dtype, np.inexact) else True
+
+
+def _transform_into(entry, features, faces, desc):
+    """Transform ``faces`` into the next matrix of ``entry``; whether every value is finite.
+
+    Dense features are computed and written a block of faces at a time (a
+    cache entry then never holds the whole matrix in memory); sparse ones
+    in one call.
     """
-    del data_key  # only used as part of the cache key
+    probe = features.transform(faces[:1])
+    if len(faces) <= _FACE_BLOCK or not isinstance(probe, np.ndarray):
+        matrix = features.transform(faces)
+        entry.add(matrix)
+        return _all_finite(matrix)
+    finite = True
+    bar = progress(total=len(faces), desc=desc, unit="face", disable=not progress_enabled())
+    with entry.writer(len(faces), probe.shape[1:], probe.dtype) as out, bar:
+        for start in range(0, len(faces), _FACE_BLOCK):
+            with show_progress(False):
+                block = features.transform(faces[start:start + _FACE_BLOCK])
+            finite = finite and _all_finite(block)
+            out.write(block)
+            bar.update(len(block))
+    return finite
+
+
+def _fit_transform_features(features, splits, entry, mirror_train=False, mirror_test=False):
+    """Fit the feature steps on Training and transform the three splits into ``entry``.
+
+    ``entry`` (a :class:`~fer_classic.utils.matrix_store.EntryWriter` or
+    :class:`~fer_classic.utils.matrix_store.MemoryEntry`) receives the
+    matrices in order. With ``mirror_train``, the features of the mirrored
+    Training faces are stacked below those of the Training faces (the
+    feature steps are fitted on the Training faces only). With
+    ``mirror_test``, the features of the mirrored PublicTest and
+    PrivateTest faces follow the three matrices. Returns ``(fitted
+    features, seconds, whether every value is finite)``.
+    """
     t0 = time.perf_counter()
     X_train, y_train = splits[0]
     if mirror_train:
-        # fitted on the Training faces, then one transform of the faces and
-        # their mirror images: the stacked matrix is the only copy (the
-        # features are computed row by row, so this equals transforming the
-        # halves apart), where stacking two halves would hold 1.5 times it
-        # (gigabytes for Fisher vectors)
+        # fitted on the Training faces, then the faces and their mirror
+        # images transformed as one matrix (the features are computed face
+        # by face, so this equals transforming the halves apart)
         features.fit(X_train, y_train)
-        F_train = features.transform(np.concatenate([X_train, mirror_faces(X_train)]))
+        finite = _transform_into(entry, features, np.concatenate(
+            [X_train, mirror_faces(X_train)]), "Training features")
     else:
         F_train = features.fit_transform(X_train, y_train)
-    F_other = [features.transform(X) for X, _ in splits[1:]]
+        entry.add(F_train)
+        finite = _all_finite(F_train)
+        del F_train
+    others = [(X, f"{s} features") for (X, _), s in zip(splits[1:], SPLITS[1:])]
     if mirror_test:
-        F_other += [features.transform(mirror_faces(X)) for X, _ in splits[1:]]
-    return features, [F_train, *F_other], time.perf_counter() - t0
+        others += [(mirror_faces(X), f"{s} mirrored features")
+                   for (X, _), s in zip(splits[1:], SPLITS[1:])]
+    for X, desc in others:
+        finite = _transform_into(entry, features, X, desc) and finite
+    return features, time.perf_counter() - t0, finite
+
+
+def _stored_features(mem, features, data_key, ordered, mirror_train, mirror_test):
+    """``(fitted features, matrices, seconds, finite)`` from the cache, computed if absent.
+
+    The entry's key hashes the unfitted feature steps, ``data_key`` (which
+    identifies the faces: hashing them would cost more than reading the
+    cache) and the mirroring; its dense matrices come back memory-mapped.
+    """
+    key = joblib.hash((_STORE_KEY, features, data_key, mirror_train, mirror_test))
+    path = Path(mem.location) / "matrices" / key
+    entry = read_entry(path)
+    if entry is None:
+        with EntryWriter(path) as writer:
+            fitted, seconds, finite = _fit_transform_features(features, ordered, writer,
+                                                              mirror_train, mirror_test)
+            writer.finish(fitted, meta={"seconds": seconds, "finite": finite})
+        del fitted
+        entry = read_entry(path)
+        if entry is None:
+            raise RuntimeError(f"the feature cache entry {path}, just written, could not be "
+                               "read back (see the warning above).")
+    fitted, matrices, meta = entry
+    return fitted, matrices, meta["seconds"], meta["finite"]
 
 
 def _ordered_splits(splits):
@@ -191,19 +267,26 @@ def _memory(memory, data_key):
 
 
 def _features(features, ordered, data_key, mem, mirror_train, mirror_test, verbose):
-    """``(fitted feature steps or None, matrices, seconds)`` for the three splits."""
+    """``(fitted feature steps or None, matrices, seconds, finite)`` for the three splits.
+
+    ``finite``: whether every value of the matrices is known to be finite
+    (the classifiers may then skip their own check, which reads every page
+    of a memory-mapped matrix).
+    """
     if features is None:  # the classifier reads the inputs as they are
         F_all = [F for F, _ in ordered]
         if mirror_train:
             F_all[0] = np.concatenate([F_all[0], mirror_faces(F_all[0])])
         if mirror_test:
             F_all += [mirror_faces(F) for F in F_all[1:3]]
-        return None, F_all, 0.0
-    args = (features, data_key, ordered, mirror_train, mirror_test)
+        return None, F_all, 0.0, False
     with show_progress(verbose):
-        if mem is None:
-            return _fit_transform_features(*args)
-        return cached_call(mem, _fit_transform_features, *args, ignore=["splits"])
+        if mem is None or mem.location is None:
+            entry = MemoryEntry()
+            fitted, seconds, finite = _fit_transform_features(features, ordered, entry,
+                                                              mirror_train, mirror_test)
+            return fitted, entry.matrices, seconds, finite
+        return _stored_features(mem, features, data_key, ordered, mirror_train, mirror_test)
 
 
 def compute_features(pipeline, splits, *, data_key=None, memory=None, mirror_train=False,
@@ -254,8 +337,8 @@ def compute_features(pipeline, splits, *, data_key=None, memory=None, mirror_tra
                         "classifier.")
     ordered = _ordered_splits(splits)
     features = Pipeline(clone(pipeline).steps[:-1])
-    fitted, F_all, _ = _features(features, ordered, data_key, _memory(memory, data_key),
-                                 mirror_train, mirror_test, verbose)
+    fitted, F_all, _, _ = _features(features, ordered, data_key, _memory(memory, data_key),
+                                    mirror_train, mirror_test, verbose)
     names = list(SPLITS) + ([f"{s} mirrored" for s in SPLITS[1:]] if mirror_test else [])
     F = dict(zip(names, F_all))
     return (fitted, F) if return_fitted else F
@@ -287,9 +370,11 @@ def _predict(est, F, F_mirrored):
 
 
 def _fit_score(classifier, params, F_train, y_train, F_public, y_public, F_public_mirrored,
-               verbose=False):
-    # runs in a worker thread: the progress setting is set here, not inherited
-    with show_progress(verbose):
+               verbose=False, finite=False):
+    # runs in a worker thread: the progress and scikit-learn settings are
+    # set here, not inherited; features known to be finite are not checked
+    # again (a check reads every page of a memory-mapped matrix)
+    with show_progress(verbose), config_context(assume_finite=finite or None):
         est = clone(classifier).set_params(**params)
         t0 = time.perf_counter()
         est.fit(F_train, y_train)
@@ -330,7 +415,7 @@ def _group_candidates(candidates, clf_name):
 
 
 def _fit_group(classifier, clf_name, members, F_all, y_train, y_public, mirror_test, n_jobs,
-               name, verbose):
+               name, verbose, finite):
     """Fit the candidates of one feature group on Training and score them on PublicTest.
 
     Yields ``(params, fitted classifier, PublicTest accuracy, fit seconds,
@@ -346,7 +431,7 @@ def _fit_group(classifier, clf_name, members, F_all, y_train, y_public, mirror_t
         delayed(_fit_score)(
             classifier,
             {k[len(clf_name) + 2:]: v for k, v in clf.items()},
-            F_train, y_train, F_public, y_public, F_public_m, verbose,
+            F_train, y_train, F_public, y_public, F_public_m, verbose, finite,
         )
         for _, clf in members
     )
@@ -481,24 +566,24 @@ def run_protocol(
             log(f"[{name}] features {g + 1}/{len(groups)} "
                 f"{feat_params or ''} on {sum(len(X) for X, _ in ordered)} faces")
         feats = None if features is None else clone(features).set_params(**feat_params)
-        fitted, F_all, feat_time = _features(feats, ordered, data_key, mem, mirror_train,
-                                             mirror_test, verbose)
+        fitted, F_all, feat_time, finite = _features(feats, ordered, data_key, mem,
+                                                     mirror_train, mirror_test, verbose)
         F_private, F_private_m = F_all[2], (F_all[4] if mirror_test else None)
         for params, est, acc, fit_time, pred_public in _fit_group(
                 classifier, clf_name, members, F_all, y_train, y_public, mirror_test, n_jobs,
-                name, verbose):
+                name, verbose, finite):
             search.append({"params": params, "public_accuracy": acc, "fit_time": fit_time})
             if best is None or acc > best["acc"]:
                 best = {"acc": acc, "params": params, "est": est, "fit_time": fit_time,
                         "features": fitted, "feat_time": feat_time,
                         "pred_public": pred_public, "F_private": F_private,
-                        "F_private_m": F_private_m}
+                        "F_private_m": F_private_m, "finite": finite}
     search_time = time.perf_counter() - t_search
 
     est = best["est"]
     pred_public = best["pred_public"]  # kept from the search: local learning is costly
     t0 = time.perf_counter()
-    with show_progress(verbose):
+    with show_progress(verbose), config_context(assume_finite=best["finite"] or None):
         pred_private = _predict(est, best["F_private"], best["F_private_m"])
     predict_time = time.perf_counter() - t0
     result = ProtocolResult(

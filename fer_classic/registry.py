@@ -312,10 +312,11 @@ register(PipelineSpec(
         ("equalize", _equalize()),
         ("lbp", LBP(P=8, R=1.0, method="uniform", grid_shape=(6, 6))),
         ("forest", RandomForestClassifier(n_estimators=300, max_features="sqrt",
-                                          min_samples_leaf=1, n_jobs=1,
+                                          min_samples_leaf=1, n_jobs=2,
                                           random_state=rs)),
     ]),
-    grid={"forest__max_features": ["sqrt", 0.1]},
+    # why: benchmarks/results/CHOICES.md#lbp-randomforest
+    grid={"forest__max_features": ["sqrt"]},
     quick_grid={"forest__n_estimators": [100]},
     description="uniform LBP(8, 1) histograms on a 6x6 grid, random forest (300 trees)",
     tags=("baseline",),
@@ -349,6 +350,11 @@ _QUICK_BOVW = {"bovw__n_words": [200], "bovw__n_samples": [20_000]}
 _QUICK_LOCAL = {"local__n_neighbors": [100]}
 
 
+def _sparse_linear_svm(C, random_state):
+    # liblinear's dual solver; why: benchmarks/results/CHOICES.md#global-svm-solvers
+    return LinearSVC(C=C, dual=True, tol=1e-2, random_state=random_state)
+
+
 def _bovw(levels, encoding, random_state):
     # Dense SIFT every 2 pixels with 4-pixel bins (16-pixel patches, 289 per
     # face), a 1,000-word k-means codebook, per-level L2-normalised counts or
@@ -365,7 +371,7 @@ register(PipelineSpec(
     build=lambda rs: Pipeline([
         ("equalize", _equalize()),
         ("bovw", _bovw((1,), "histogram", rs)),
-        ("svm", LinearSVM(C=1.0, tol=1e-3)),
+        ("svm", _sparse_linear_svm(1.0, rs)),
     ]),
     # why: benchmarks/results/CHOICES.md#sift-bovw-c
     grid={"svm__C": [0.1, 0.3, 1.0]},
@@ -379,7 +385,7 @@ register(PipelineSpec(
     build=lambda rs: Pipeline([
         ("equalize", _equalize()),
         ("bovw", _bovw((1, 2, 4), "presence", rs)),
-        ("svm", LinearSVM(C=1.0, tol=1e-3)),
+        ("svm", _sparse_linear_svm(1.0, rs)),
     ]),
     # why: benchmarks/results/CHOICES.md#sift-bovw-c
     grid={"svm__C": [0.1, 0.3, 1.0]},
@@ -398,11 +404,6 @@ def _bovw_tree(random_state):
     )
 
 
-def _bovw_global_svm(random_state):
-    # liblinear (sparse input); why: benchmarks/results/CHOICES.md#global-svm-solvers
-    return LinearSVC(C=0.1, dual=True, tol=1e-2, random_state=random_state)
-
-
 register(PipelineSpec(
     name="sift-bovw-local",
     build=lambda rs: Pipeline([
@@ -410,7 +411,7 @@ register(PipelineSpec(
         ("bovw", _bovw_tree(rs)),
         ("local", LocalLearningClassifier(
             n_neighbors=200, metric="linear", estimator=KernelSVC(kernel="linear", C=1.0),
-            n_jobs=2, global_estimator=_bovw_global_svm(rs), global_weight=0.5,
+            n_jobs=2, global_estimator=_sparse_linear_svm(0.1, rs), global_weight=0.5,
             local_views="all")),
     ]),
     # why: benchmarks/results/CHOICES.md#sift-bovw-local

@@ -182,15 +182,15 @@ def test_compute_features_are_those_the_protocol_uses(tmp_path):
     np.testing.assert_allclose(F["PrivateTest mirrored"],
                                hog.transform(mirror_faces(splits["PrivateTest"][0])))
     # a protocol run with the same key reads them from the cache: no new entry
-    entries = sorted(tmp_path.rglob("output.pkl"))
+    entries = sorted(tmp_path.rglob("entry.json"))
     assert len(entries) == 1
     run_protocol(pipe, {}, splits, data_key="k", memory=tmp_path, mirror_train=True,
                  mirror_test=True, verbose=False)
-    assert sorted(tmp_path.rglob("output.pkl")) == entries
+    assert sorted(tmp_path.rglob("entry.json")) == entries
     # the fitted feature steps come from the same cache entry and transform alike
     fitted, F2 = compute_features(pipe, splits, data_key="k", memory=tmp_path, mirror_train=True,
                                   mirror_test=True, verbose=False, return_fitted=True)
-    assert sorted(tmp_path.rglob("output.pkl")) == entries
+    assert sorted(tmp_path.rglob("entry.json")) == entries
     np.testing.assert_array_equal(F2["PublicTest"], F["PublicTest"])
     np.testing.assert_array_equal(fitted.transform(splits["PublicTest"][0]), F["PublicTest"])
     with pytest.raises(TypeError, match="feature steps"):
@@ -214,3 +214,53 @@ def test_protocol_shows_classifier_progress_only_when_verbose(capsys):
     run_protocol(pipe, {"clf__n_neighbors": [10, 12]}, splits, n_jobs=2, verbose=True)
     err = capsys.readouterr().err
     assert "LinearSVM L-BFGS" in err and "local learning" in err
+
+
+def test_cached_features_are_written_by_blocks_and_read_memory_mapped(tmp_path, monkeypatch):
+    import fer_classic.protocol as protocol
+    from fer_classic.utils.mapped import mapping_of
+
+    splits = _face_splits()
+    pipe = Pipeline([("hog", HOG()), ("svm", LinearSVM(C=0.1))])
+    kw = dict(mirror_train=True, mirror_test=True, verbose=False)
+    in_memory = compute_features(pipe, splits, **kw)
+    monkeypatch.setattr(protocol, "_FACE_BLOCK", 7)  # many blocks, the last one short
+    stored = compute_features(pipe, splits, data_key="k", memory=tmp_path, **kw)
+    assert list(stored) == list(in_memory)
+    for name, F in stored.items():
+        assert mapping_of(F) is not None, name
+        np.testing.assert_array_equal(F, in_memory[name], err_msg=name)
+    # the protocol scores the same on both
+    res_memory = run_protocol(pipe, {}, splits, **kw)
+    res_stored = run_protocol(pipe, {}, splits, data_key="k", memory=tmp_path, **kw)
+    np.testing.assert_array_equal(res_stored.predictions["PrivateTest"],
+                                  res_memory.predictions["PrivateTest"])
+
+
+def test_damaged_feature_entry_is_rebuilt(tmp_path):
+    from fer_classic.utils.memory import CacheWarning
+
+    splits = _face_splits()
+    pipe = Pipeline([("hog", HOG()), ("svm", LinearSVM(C=0.1))])
+    first = compute_features(pipe, splits, data_key="k", memory=tmp_path, verbose=False)
+    (matrix,) = [p for p in tmp_path.rglob("matrix0.npy")]
+    del first
+    matrix.write_bytes(matrix.read_bytes()[:100])
+    with pytest.warns(CacheWarning, match="rebuilding it"):
+        again = compute_features(pipe, splits, data_key="k", memory=tmp_path, verbose=False)
+    np.testing.assert_array_equal(again["Training"], HOG().fit_transform(splits["Training"][0]))
+
+
+def _not_finite(F):
+    return F / 0.0
+
+
+def test_non_finite_features_are_still_checked_by_the_classifier(tmp_path):
+    from sklearn.preprocessing import FunctionTransformer
+
+    splits = _face_splits()
+    pipe = Pipeline([("hog", HOG()), ("nan", FunctionTransformer(_not_finite)),
+                     ("svm", LinearSVM(C=0.1))])
+    with np.errstate(divide="ignore", invalid="ignore"), \
+            pytest.raises(ValueError, match="NaN|infinity"):
+        run_protocol(pipe, {}, splits, data_key="k", memory=tmp_path, verbose=False)

@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.blockwise import as_compute, compute_dtype
+from ..utils.mapped import release
 
 __all__ = ["SampledPCA"]
 
@@ -28,6 +29,20 @@ _FLOATS = [np.float64, np.float32, np.float16]
 #: Rows of every projection product, the last block padded: the same BLAS
 #: call for every row, so a row's code does not depend on the rows around it.
 _ROWS = 64
+
+
+def _gather(X, rows, block=1024):
+    """``X[rows]`` in the compute dtype, gathered a block of rows at a time.
+
+    Only the result and one block are held (not also the sample in float16),
+    and the pages of a memory-mapped ``X`` are released after each block.
+    """
+    out = np.empty((len(rows), *X.shape[1:]), dtype=compute_dtype(X))
+    for start in range(0, len(rows), block):
+        chunk = rows[start:start + block]
+        out[start:start + len(chunk)] = as_compute(X[chunk])
+        release(X, chunk)
+    return out
 
 
 class SampledPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -129,10 +144,10 @@ class SampledPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         rows = np.sort(rng.choice(n, self.n_samples, replace=False)) if n > self.n_samples \
             else np.arange(n)
         seed = rng.randint(np.iinfo(np.int32).max)
-        # X[rows] is a copy (fancy indexing): PCA may centre it in place, the
-        # same numbers with one copy of the sample less in memory
+        # the gathered sample is a copy: PCA may centre it in place, the same
+        # numbers with one copy of the sample less in memory
         pca = PCA(self.n_components, svd_solver="randomized", random_state=seed, copy=False)
-        pca.fit(as_compute(X[rows]))
+        pca.fit(_gather(X, rows))
         self.components_ = pca.components_.astype(self.dtype)
         self.mean_ = pca.mean_
         self.explained_variance_ratio_ = pca.explained_variance_ratio_
@@ -162,6 +177,7 @@ class SampledPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         for start in range(0, n, _ROWS):
             stop = min(start + _ROWS, n)
             block[: stop - start] = as_compute(X[start:stop])
+            release(X, slice(start, stop))
             codes = (block - mean) @ projection
             if self.normalize:
                 norms = np.linalg.norm(codes, axis=1, keepdims=True)

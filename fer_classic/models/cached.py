@@ -11,7 +11,11 @@ transformers with its ``memory`` parameter: the key is a hash of the
 again.
 """
 
+import hashlib
 import os
+
+import joblib
+import numpy as np
 
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import get_tags
@@ -19,15 +23,44 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_memory
 
+from ..utils.mapped import release
 from ..utils.memory import cached_call
 from ..utils.scores import estimator_has
 
 __all__ = ["CachedClassifier"]
 
 
-def _fit_clone(estimator, X, y):
-    """A clone of ``estimator`` fitted on ``X, y`` (the function ``memory`` caches)."""
+def _fit_clone(estimator, X, y, data_digest):
+    """A clone of ``estimator`` fitted on ``X, y`` (the function ``memory`` caches).
+
+    ``data_digest`` stands for ``X`` in the cache key (see :func:`_digest`).
+    """
     return clone(estimator).fit(X, y)
+
+
+#: Rows of a dense matrix hashed at a time by _digest.
+_DIGEST_BYTES = 2**25
+
+
+def _digest(X):
+    """A hash of ``X``'s type, shape and values, which for a dense array reads it block by block.
+
+    The block's pages are released once hashed
+    (:func:`~fer_classic.utils.mapped.release`): hashing a memory-mapped
+    feature matrix does not make the process as large as the matrix. A
+    memory-mapped array and its copy in memory hash alike.
+    """
+    if not isinstance(X, np.ndarray) or X.dtype.hasobject or X.ndim == 0 or X.size == 0:
+        return joblib.hash(X)
+    X = np.asarray(X)  # a memmap as the array it views
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((X.dtype.str, X.shape)).encode())
+    rows = max(1, _DIGEST_BYTES // max(1, X[:1].nbytes))
+    for start in range(0, len(X), rows):
+        block = np.ascontiguousarray(X[start:start + rows])
+        h.update(memoryview(block).cast("B"))
+        release(X, slice(start, start + rows))
+    return h.hexdigest()
 
 
 class CachedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -92,7 +125,10 @@ class CachedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         memory = self.memory
         if isinstance(memory, os.PathLike):  # check_memory takes str, not Path
             memory = os.fspath(memory)
-        self.estimator_ = cached_call(check_memory(memory), _fit_clone, self.estimator, X, y)
+        memory = check_memory(memory)
+        digest = _digest(X) if memory.location is not None else None
+        self.estimator_ = cached_call(memory, _fit_clone, self.estimator, X, y, digest,
+                                      ignore=["X"])
         self.classes_ = self.estimator_.classes_
         if hasattr(self.estimator_, "n_features_in_"):
             self.n_features_in_ = self.estimator_.n_features_in_

@@ -35,6 +35,7 @@ from sklearn.utils.validation import validate_data
 
 from ..utils import jit
 from ..utils.blockwise import as_compute, row_blocks
+from ..utils.mapped import release
 from ..utils.progress import progress, progress_enabled
 from .linear import LinearScoresMixin
 
@@ -43,6 +44,9 @@ __all__ = ["DualLinearSVM"]
 #: Rows per block: a float32 block of Fisher vectors (33,792 values a row) is
 #: 8.7 MB, converted once and read by every thread while it is in cache.
 _BLOCK_ROWS = 64
+#: Rows read between two releases of a memory-mapped matrix's pages (a few
+#: hundred megabytes of Fisher vectors at most).
+_RELEASE_ROWS = 64 * _BLOCK_ROWS
 
 
 def _row_norms(X):
@@ -168,6 +172,8 @@ class DualLinearSVM(LinearScoresMixin, ClassifierMixin, BaseEstimator):
                 for a in range(0, n, _BLOCK_ROWS):
                     rows = np.sort(order[a:a + _BLOCK_ROWS])  # in order: reads ahead
                     block = as_compute(X[rows]).astype(np.float32, copy=False)
+                    if a % _RELEASE_ROWS == 0:  # a memory-mapped X: pages read leave memory
+                        release(X)
                     jobs = [(block, rows, Ys[t], alphas[t], Ws[t], wbs[t], bias, diag,
                              Q[rows], pgs[t]) for t in range(len(groups))]
                     if pool is None:
@@ -191,5 +197,6 @@ class DualLinearSVM(LinearScoresMixin, ClassifierMixin, BaseEstimator):
         W = np.zeros((d, k))
         for start in range(0, n, 256):
             block = as_compute(X[start:start + 256]).astype(np.float64)
+            release(X, slice(start, start + 256))
             W += block.T @ coefs[start:start + 256]
         return W, bias * coefs.sum(axis=0), epoch

@@ -5,20 +5,25 @@ Training faces and their mirror images) can be stored as ``float16``, half
 the memory of ``float32``. NumPy has no BLAS for ``float16``: its products
 run orders of magnitude slower. The helpers here convert one block of rows at
 a time to ``float32`` and hand that block to BLAS, so that the matrix is held
-in half precision and computed with in single precision, with a few
+in half precision and computed with in single precision, with tens of
 megabytes of temporaries. Other dtypes (and sparse matrices) pass through
-unchanged.
+unchanged. A memory-mapped matrix is read block by block whatever its
+dtype, and each block's pages are released once used
+(:func:`~fer_classic.utils.mapped.release`).
 """
 
 import cv2
 import numpy as np
 from scipy import sparse
 
+from .mapped import mapping_of, release
+
 __all__ = ["compute_dtype", "as_compute", "row_blocks", "matmul"]
 
-#: Bytes of ``float32`` per converted block: large enough for BLAS to run at
-#: full speed, small enough to stay in the last-level cache.
-BLOCK_BYTES = 2**23
+#: Bytes of ``float32`` per converted block: blocks of a few hundred rows keep
+#: BLAS at full speed, and a few of them cost tens of megabytes; why:
+#: benchmarks/results/blockwise.md
+BLOCK_BYTES = 2**25
 
 
 def compute_dtype(X):
@@ -78,6 +83,8 @@ def row_blocks(X, *, block_bytes=BLOCK_BYTES):
     for start in range(0, n, step):
         stop = min(start + step, n)
         yield start, stop, as_compute(X[start:stop])
+        # a memory-mapped matrix: its pages just read leave resident memory
+        release(X, slice(start, stop))
 
 
 def matmul(X, W, *, transpose=False, block_bytes=BLOCK_BYTES):
@@ -111,7 +118,7 @@ def matmul(X, W, *, transpose=False, block_bytes=BLOCK_BYTES):
         W = W.T
     dtype = compute_dtype(X)
     W = W.astype(dtype, copy=False)
-    if sparse.issparse(X) or np.dtype(X.dtype) != np.float16:
+    if sparse.issparse(X) or (np.dtype(X.dtype) != np.float16 and mapping_of(X) is None):
         out = X @ W
         return out.toarray() if sparse.issparse(out) else np.asarray(out)
     out = np.empty((X.shape[0], W.shape[1]), dtype=dtype)
