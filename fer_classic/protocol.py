@@ -175,8 +175,8 @@ def _transform_into(entry, features, faces, desc):
     cache entry then never holds the whole matrix in memory); sparse ones
     in one call.
     """
-    probe = features.transform(faces[:1])
-    if len(faces) <= _FACE_BLOCK or not isinstance(probe, np.ndarray):
+    probe = features.transform(faces[:1]) if len(faces) > _FACE_BLOCK else None
+    if not isinstance(probe, np.ndarray):  # a few faces, or sparse features
         matrix = features.transform(faces)
         entry.add(matrix)
         return _all_finite(matrix)

@@ -31,7 +31,7 @@ _FLOATS = [np.float64, np.float32, np.float16]
 _ROWS = 64
 
 
-def _gather(X, rows, block=1024):
+def _gather(X, rows, block=64):
     """``X[rows]`` in the compute dtype, gathered a block of rows at a time.
 
     Only the result and one block are held (not also the sample in float16),

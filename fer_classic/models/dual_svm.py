@@ -44,9 +44,6 @@ __all__ = ["DualLinearSVM"]
 #: Rows per block: a float32 block of Fisher vectors (33,792 values a row) is
 #: 8.7 MB, converted once and read by every thread while it is in cache.
 _BLOCK_ROWS = 64
-#: Rows read between two releases of a memory-mapped matrix's pages (a few
-#: hundred megabytes of Fisher vectors at most).
-_RELEASE_ROWS = 64 * _BLOCK_ROWS
 
 
 def _row_norms(X):
@@ -172,8 +169,7 @@ class DualLinearSVM(LinearScoresMixin, ClassifierMixin, BaseEstimator):
                 for a in range(0, n, _BLOCK_ROWS):
                     rows = np.sort(order[a:a + _BLOCK_ROWS])  # in order: reads ahead
                     block = as_compute(X[rows]).astype(np.float32, copy=False)
-                    if a % _RELEASE_ROWS == 0:  # a memory-mapped X: pages read leave memory
-                        release(X)
+                    release(X)  # a memory-mapped X: the pages just read leave memory
                     jobs = [(block, rows, Ys[t], alphas[t], Ws[t], wbs[t], bias, diag,
                              Q[rows], pgs[t]) for t in range(len(groups))]
                     if pool is None:

@@ -155,10 +155,6 @@ def _local_scores(est, x, n_classes):
     return out
 
 
-#: Local fits between two releases of a memory-mapped training set's pages
-#: (8 x 300 rows of Fisher vectors: 160 MB at most per worker).
-_RELEASE_FACES = 8
-
 #: Training sets this large are shared by threads rather than copied to processes.
 _THREADS_FROM_BYTES = 2**30
 
@@ -187,10 +183,10 @@ def _predict_batch_unchecked(estimator, X_train, y_codes, neighbors, X, n_classe
             scores[i] = -1.0
             scores[i, first] = 1.0
             continue
-        est = clone(estimator).fit(as_compute(X_train[idx]), labels)
+        neighbours = as_compute(X_train[idx])
+        release(X_train)  # a memory-mapped training set: the pages just read leave memory
+        est = clone(estimator).fit(neighbours, labels)
         scores[i] = _local_scores(est, as_compute(X[i:i + 1]), n_classes)
-        if i % _RELEASE_FACES == _RELEASE_FACES - 1:
-            release(X_train)  # a memory-mapped training set: its pages read leave memory
     return scores
 
 

@@ -15,6 +15,12 @@ over a matrix (:func:`~fer_classic.utils.blockwise.row_blocks`, the
 solvers, local learning) calls it after each block, so that the resident
 memory of a pass is a few blocks, not the matrix. For arrays in memory, and
 where the system has no ``madvise``, it does nothing.
+
+A read maps more than the bytes read: Linux maps the page cache's memory
+in large folios (here, 4,096 random rows of the 57,418 Training Fisher
+vectors, 277 MB of rows, made the process 3.3 GB larger). Code that gathers
+scattered rows therefore releases the whole matrix after each gather, which
+costs a fraction of a millisecond, rather than the rows it read.
 """
 
 import mmap
