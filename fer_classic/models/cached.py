@@ -16,7 +16,6 @@ import os
 
 import joblib
 import numpy as np
-
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods
@@ -38,7 +37,7 @@ def _fit_clone(estimator, X, y, data_digest):
     return clone(estimator).fit(X, y)
 
 
-#: Rows of a dense matrix hashed at a time by _digest.
+#: Bytes (whole rows) of a dense matrix that _digest hashes at a time.
 _DIGEST_BYTES = 2**25
 
 
