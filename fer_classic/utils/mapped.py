@@ -17,10 +17,10 @@ memory of a pass is a few blocks, not the matrix. For arrays in memory, and
 where the system has no ``madvise``, it does nothing.
 
 A read maps more than the bytes read: Linux maps the page cache's memory
-in large folios (here, 4,096 random rows of the 57,418 Training Fisher
-vectors, 277 MB of rows, made the process 3.3 GB larger). Code that gathers
-scattered rows therefore releases the whole matrix after each gather, which
-costs a fraction of a millisecond, rather than the rows it read.
+in large folios, so that a few thousand scattered rows of the Training
+Fisher vectors map most of the file. Code that gathers scattered rows
+therefore releases the whole matrix after each gather (one system call)
+rather than the rows it read.
 """
 
 import mmap
