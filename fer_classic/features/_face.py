@@ -6,7 +6,9 @@
 ``image_shape``, the reading of ``(n, h, w)`` stacks and ``(n, h * w)`` rows
 (:func:`~fer_classic.utils.validation.check_faces`), ``n_features_in_`` and
 the parameter constraints common to them, checked by scikit-learn's
-parameter validation. One side of ``image_shape`` may be ``-1``, as in
+parameter validation; :class:`PixelTransformer` adds the ``fit`` and the
+feature names of those that give one value per pixel. One side of
+``image_shape`` may be ``-1``, as in
 :func:`numpy.reshape`: ``fit`` then takes it from the faces it is given
 (:func:`check_image_shape`) and records the size in ``image_shape_``.
 
@@ -30,8 +32,9 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, InvalidParameterError
+from sklearn.utils.validation import check_is_fitted
 
 from .. import FACE_SIZE
 from ..utils.validation import FLOAT_TOLERANCE, check_faces
@@ -449,6 +452,47 @@ class FaceTransformer(TransformerMixin, BaseEstimator):
             self.image_shape_ = (h, w)
             self.n_features_in_ = h * w
         return faces
+
+
+class PixelTransformer(FaceTransformer):
+    """Base of the stateless transformers that give one value per pixel.
+
+    ``fit`` only checks the parameters and the faces; the outputs are named
+    ``pixel_{row}_{col}``. Floats of any finite value are faces, read on
+    their own scale (:meth:`FaceTransformer._any_floats`): :class:`Pixels
+    <fer_classic.features.Pixels>`, :class:`HistogramEqualization
+    <fer_classic.features.HistogramEqualization>` and :class:`ContrastJitter
+    <fer_classic.features.ContrastJitter>`.
+    """
+
+    def _any_floats(self):
+        # Pixels keeps floats on their own scale; equalisation reads the
+        # order of the levels; the jitter clips to 0..255
+        return True
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check the parameters and the faces; nothing is learnt.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w) or (n, h * w)
+            Faces of shape ``image_shape``: uint8 in 0..255, or floats
+            (intensities in [0, 1], or of any finite value: see the class's
+            Notes).
+        y : ignored
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_faces(X, reset=True)
+        return self
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``pixel_{row}_{col}`` of the output values."""
+        check_is_fitted(self, "n_features_in_")
+        return pixel_feature_names(self.image_shape_)
 
 
 class FaceStackEstimator(TransformerMixin, BaseEstimator):

@@ -25,7 +25,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ..datasets.augment import jitter_contrast
-from ._face import FaceTransformer, pixel_feature_names, scale_intensities
+from ._face import PixelTransformer, scale_intensities
 
 __all__ = ["equalize_faces", "HistogramEqualization", "ContrastJitter"]
 
@@ -106,43 +106,7 @@ def _equalize_levels(face):
     return lut[index].reshape(face.shape)
 
 
-class _FaceLevels(FaceTransformer):
-    """Base of this module's transformers: stateless, faces in and faces out.
-
-    ``fit`` only checks the faces; the output is one value per pixel, named
-    ``pixel_{row}_{col}``. Floats of any finite value are faces (see
-    :class:`HistogramEqualization`'s Notes).
-    """
-
-    def _any_floats(self):
-        return True  # equalisation reads the order of the levels; the jitter clips to 0..255
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Check the parameters and the faces; nothing is learnt.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, h, w) or (n, h * w)
-            Faces of shape ``image_shape``: uint8 in 0..255, or floats
-            (intensities in [0, 1], or of any finite value: see the class's
-            Notes).
-        y : ignored
-
-        Returns
-        -------
-        self : object
-        """
-        self._check_faces(X, reset=True)
-        return self
-
-    def get_feature_names_out(self, input_features=None):
-        """Names ``pixel_{row}_{col}`` of the output pixels."""
-        check_is_fitted(self, "n_features_in_")
-        return pixel_feature_names(self.image_shape_)
-
-
-class HistogramEqualization(_FaceLevels):
+class HistogramEqualization(PixelTransformer):
     """Histogram-equalise each face: the first step of every registry pipeline.
 
     Stateless: ``fit`` only checks the input. The output is the equalised
@@ -217,7 +181,7 @@ class HistogramEqualization(_FaceLevels):
         return faces.reshape(len(faces), -1)
 
 
-class ContrastJitter(_FaceLevels):
+class ContrastJitter(PixelTransformer):
     """Random gamma, contrast and brightness for a share of the Training faces.
 
     A training-time augmentation step: ``fit_transform`` (what a pipeline

@@ -1,16 +1,15 @@
 """Raw pixel intensities as features."""
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from ._face import FaceTransformer, pixel_feature_names, scale_intensities
+from ._face import PixelTransformer, scale_intensities
 from .contrast import equalize_faces
 
 __all__ = ["Pixels"]
 
 
-class Pixels(FaceTransformer):
+class Pixels(PixelTransformer):
     """Flattened pixel intensities of faces (48x48 by default), scaled to [0, 1].
 
     Parameters
@@ -84,10 +83,6 @@ class Pixels(FaceTransformer):
         self.standardize = standardize
         self.image_shape = image_shape
 
-    def _any_floats(self):
-        return True  # floats are kept on their own scale (see Notes)
-
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate the parameters and ``X``; nothing is learnt.
 
@@ -102,7 +97,7 @@ class Pixels(FaceTransformer):
         -------
         self : Pixels
         """
-        self._check_faces(X, reset=True)
+        super().fit(X, y)
         self.n_features_out_ = self.n_features_in_
         return self
 
@@ -132,8 +127,3 @@ class Pixels(FaceTransformer):
             std[std == 0] = 1
             out /= std
         return out
-
-    def get_feature_names_out(self, input_features=None):
-        """Names ``pixel_{row}_{col}`` of the output features."""
-        check_is_fitted(self, "n_features_out_")
-        return pixel_feature_names(self.image_shape_)
